@@ -1,0 +1,228 @@
+"""Plan and execute a benchmark run: the glue between the CLI and the runner.
+
+``plan_run`` resolves names, loads the dataset, makes and saves the outer folds and lists the
+units; ``execute`` runs the units that are not finished yet (resume), writes each record as it
+arrives, and renders the leaderboard.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError, GpbenchError, UnknownNameError
+from .executors import Executor, LocalExecutor
+from .plugins import Registry
+from .protocol import FoldPlan, make_folds
+from .results import ResultStore, atomic_write_json
+from .runner import Environment, TuneConfig, Unit
+from .types import DataConfig, Dataset
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("GPBENCH_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gpbench"
+
+
+@dataclass
+class RunConfig:
+    """What ``gpbench run`` was asked to do."""
+
+    models: list[str]
+    dataset: str = "yeast"
+    traits: list[str] | None = None  # None: every trait of the dataset
+    k: int = 5
+    seed: int = 0
+    repeats: int = 1
+    out: Path | None = None
+    data_dir: Path | None = None
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    dataset_options: dict[str, str] = field(default_factory=dict)
+    model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tune: TuneConfig | None = None
+    jobs: int = 1
+    n_threads: int | None = None
+    device: str = "auto"
+    inner_fraction: float = 0.2
+
+    def run_dir(self) -> Path:
+        if self.out is not None:
+            return Path(self.out)
+        return Path("runs") / f"{self.dataset}-k{self.k}-seed{self.seed}-rep{self.repeats}"
+
+
+@dataclass
+class Plan:
+    config: RunConfig
+    dataset: Dataset
+    folds: FoldPlan
+    fold_file: Path
+    units: list[Unit]
+    store: ResultStore
+    references: tuple[dict[str, Any], ...] = ()
+
+
+def resolve_traits(requested: list[str] | None, available: list[str]) -> list[str]:
+    """Match trait names case-insensitively; unknown names raise with suggestions."""
+    if requested is None:
+        return list(available)
+    if not requested:
+        raise DataError("the trait list is empty; name at least one trait with --envs")
+    folded = {a.lower(): a for a in available}
+    out = []
+    for name in requested:
+        match = folded.get(name.strip().lower())
+        if match is None:
+            raise UnknownNameError("trait", name.strip(), available)
+        if match not in out:
+            out.append(match)
+    return out
+
+
+def plan_run(config: RunConfig, registry: Registry) -> Plan:
+    specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
+    if not specs:
+        raise GpbenchError("no models given; name at least one with --models")
+    data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
+    ds = registry.dataset(config.dataset).load(data_config)
+    traits = resolve_traits(config.traits, ds.trait_names)
+    for t in traits:
+        n = int(ds.traits[t].notna().sum())
+        if n < 2 * config.k:
+            raise DataError(f"trait {t!r} has only {n} measured samples, too few for "
+                            f"{config.k}-fold CV; use fewer --folds or drop the trait")
+    run_dir = config.run_dir()
+    store = ResultStore(run_dir)
+    folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
+    fold_name = f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv"
+    fold_file = run_dir / "folds" / fold_name
+    if fold_file.exists():
+        saved = FoldPlan.load(fold_file, config.k, config.seed)
+        if saved.sha256 != folds.sha256:
+            raise GpbenchError(f"{fold_file} differs from the folds this run would use (the "
+                               "dataset changed?); use a new --out directory")
+    else:
+        folds.save(fold_file)
+    n_threads = config.n_threads or max(1, (os.cpu_count() or 1) // max(1, config.jobs))
+    units = []
+    for spec in specs:
+        groups = [tuple(traits)] if spec.multi_trait else [(t,) for t in traits]
+        for repeat in range(config.repeats):
+            for fold in range(config.k):
+                for group in groups:
+                    units.append(Unit(
+                        dataset=ds.name, data_config=data_config, dataset_checksum=ds.checksum,
+                        model=spec.name, options=dict(config.model_options.get(spec.name, {})),
+                        traits=group, repeat=repeat, fold=fold, k=config.k, seed=config.seed,
+                        fold_file=str(fold_file), fold_sha256=folds.sha256, tune=config.tune,
+                        n_threads=n_threads, device=config.device,
+                        inner_fraction=config.inner_fraction))
+    for spec in specs:  # fail early on unknown options, before any unit runs
+        unknown = set(config.model_options.get(spec.name, {})) - set(spec.options)
+        if unknown:
+            raise GpbenchError(f"model {spec.name!r} has no option(s) {sorted(unknown)}; its "
+                               f"options are {sorted(spec.options) or 'none'}")
+    refs = tuple(r for r in registry.dataset(config.dataset).references
+                 if r.get("trait") in traits)
+    return Plan(config, ds, folds, fold_file, units, store, refs)
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    done: int
+    skipped: int
+    failed: list[dict[str, Any]]
+    leaderboard: Path | None
+
+
+def _progress(total: int, stream: Any) -> Callable[[Unit, dict[str, Any]], None]:
+    state = {"n": 0, "t0": time.perf_counter()}
+
+    def show(unit: Unit, record: dict[str, Any]) -> None:
+        state["n"] += 1
+        n = state["n"]
+        elapsed = time.perf_counter() - state["t0"]
+        eta = elapsed / n * (total - n)
+        if record["status"] == "ok":
+            scores = "  ".join(f"{t}: r2={m.get('r2', float('nan')):.3f}"
+                               for t, m in list(record["metrics"].items())[:3])
+        else:
+            scores = f"FAILED: {record['error'].splitlines()[0][:160]}"
+        print(f"[{n:>{len(str(total))}}/{total}] {unit.label()}  {scores}  "
+              f"({record['elapsed_s']:.1f}s, {total - n} left, ~{eta:.0f}s to go)",
+              file=stream, flush=True)
+
+    return show
+
+
+def machine_description() -> str:
+    import platform
+
+    text = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            text += f", GPU {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return text
+
+
+def git_commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=5, cwd=Path(__file__).parent)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def execute(plan: Plan, executor: Executor | None = None, env: Environment | None = None,
+            stream: Any = sys.stderr, meta: dict[str, Any] | None = None) -> RunSummary:
+    """Run every unfinished unit of ``plan``; finished units (same config) are skipped.
+
+    ``meta`` (e.g. the command line) is stored in run.json for the leaderboard header.
+    """
+    from .leaderboard import write_leaderboard
+
+    store = plan.store
+    with store.lock():
+        atomic_write_json(plan.config.run_dir() / "run.json", {
+            "config": {k: v for k, v in asdict(plan.config).items()},
+            "dataset": {"name": plan.dataset.name, "version": plan.dataset.version,
+                        "checksum": plan.dataset.checksum, "citation": plan.dataset.citation},
+            "references": list(plan.references),
+            "fold_file": plan.fold_file.name, "fold_sha256": plan.folds.sha256,
+            "units": [u.unit_id for u in plan.units],
+            "git_commit": git_commit(), "machine": machine_description(), **(meta or {})})
+        pending = [u for u in plan.units if not store.is_done(u.unit_id)]
+        skipped = len(plan.units) - len(pending)
+        if skipped:
+            print(f"resuming: {skipped} of {len(plan.units)} units already done in "
+                  f"{store.run_dir}", file=stream, flush=True)
+        failed: list[dict[str, Any]] = []
+        show = _progress(len(pending), stream)
+
+        def on_result(unit: Unit, record: dict[str, Any]) -> None:
+            store.write(record)
+            if record["status"] != "ok":
+                failed.append(record)
+            show(unit, record)
+
+        executor = executor or LocalExecutor(plan.config.jobs, env)
+        executor.run(pending, on_result)
+        board = write_leaderboard(store.run_dir)
+    return RunSummary(store.run_dir, len(pending) - len(failed), skipped, failed, board)
+

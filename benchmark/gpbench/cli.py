@@ -1,0 +1,236 @@
+"""The ``gpbench`` command line: run, list, plugins, leaderboard."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import GpbenchError
+
+EPILOG = """\
+environment:
+  GPBENCH_DATA_DIR   directory holding a dataset's raw files (same as --data-dir)
+  GPBENCH_CACHE      cache for downloads and converted data (default ~/.cache/gpbench)
+  GPBENCH_PLUGINS    comma-separated plugins to load (entry-point or distribution names)
+  GPBENCH_TRACE=1    log every hook call and what it registered
+"""
+
+
+def _csv(text: str) -> list[str]:
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def _key_values(items: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise GpbenchError(f"{what} must look like key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _model_options(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in _key_values(items, "--model-option").items():
+        if "." not in key:
+            raise GpbenchError(f"--model-option needs MODEL.OPTION=VALUE, got {key}={value}")
+        model, opt = key.split(".", 1)
+        out.setdefault(model, {})[opt] = _parse_value(value)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpbench", description="Benchmark genomic prediction models with one identical, "
+        "leakage-free cross-validation protocol.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gpbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run models on a dataset and write the leaderboard",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("--models", required=True, type=_csv,
+                     help="comma-separated model names (see `gpbench list`)")
+    run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
+                     help="comma-separated traits (case-insensitive); default: all traits")
+    run.add_argument("--dataset", default="yeast", help="dataset name (default: yeast)")
+    run.add_argument("--data-dir", type=Path, default=None,
+                     help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
+                     "else download into the cache)")
+    run.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
+                     help="dataset-specific option, e.g. n_strains=500 for sim")
+    run.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE",
+                     help="override a model option, e.g. gbm.learning_rate=0.05")
+    run.add_argument("--folds", type=int, default=5, help="outer CV folds (default 5)")
+    run.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
+    run.add_argument("--repeats", type=int, default=1, help="repeated CV (default 1)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="run directory (default runs/DATASET-kK-seedS-repR); rerunning the "
+                     "same command there resumes")
+    run.add_argument("--tune", type=int, default=0, metavar="N",
+                     help="N Optuna trials inside each outer training fold (default 0: "
+                     "defaults)")
+    run.add_argument("--optuna-storage", default=None,
+                     help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
+    run.add_argument("--jobs", type=int, default=1, help="units in parallel (processes)")
+    run.add_argument("--threads", type=int, default=None,
+                     help="threads per unit (default: CPU cores / jobs)")
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                     help="device for models that can use a GPU")
+    run.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
+
+    lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
+    lst.add_argument("--traits", metavar="DATASET", default=None,
+                     help="also list the traits of DATASET (loads it)")
+    lst.add_argument("--data-dir", type=Path, default=None)
+
+    sub.add_parser("plugins", help="list plugins, versions and what each registers")
+
+    board = sub.add_parser("leaderboard", help="render the leaderboard of a run directory "
+                           "from its stored results (nothing is rerun)")
+    board.add_argument("run_dir", type=Path)
+    board.add_argument("-o", "--output", type=Path, default=None,
+                       help="markdown file (default RUN_DIR/leaderboard.md)")
+    board.add_argument("--print", action="store_true", help="also print it")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .api import RunConfig, default_cache_dir, execute, plan_run
+    from .plugins import load_registry
+    from .runner import TuneConfig
+
+    data_dir = args.data_dir or (Path(os.environ["GPBENCH_DATA_DIR"])
+                                 if os.environ.get("GPBENCH_DATA_DIR") else None)
+    config = RunConfig(
+        models=args.models, dataset=args.dataset, traits=args.traits, k=args.folds,
+        seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
+        cache_dir=args.cache_dir or default_cache_dir(),
+        dataset_options=_key_values(args.dataset_option, "--dataset-option"),
+        model_options=_model_options(args.model_option),
+        tune=TuneConfig(args.tune, args.optuna_storage) if args.tune else None,
+        jobs=args.jobs, n_threads=args.threads, device=args.device)
+    registry = load_registry()
+    plan = plan_run(config, registry)
+    print(f"gpbench: {len(plan.units)} units ({', '.join(config.models)} on "
+          f"{plan.dataset.name}, {config.k} folds x {config.repeats} repeat(s)) -> "
+          f"{plan.store.run_dir}", file=sys.stderr)
+    command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary = execute(plan, meta={"command": command})
+    print(summary.leaderboard.read_text() if summary.leaderboard else "")
+    print(f"leaderboard: {summary.leaderboard}", file=sys.stderr)
+    if summary.failed:
+        print(f"gpbench: {len(summary.failed)} unit(s) failed:", file=sys.stderr)
+        for rec in summary.failed:
+            print(f"  {rec['unit_id']}: {rec['error'].splitlines()[0]}", file=sys.stderr)
+        print("their tracebacks are in the result files; rerun the same command to retry "
+              "them (finished units are kept)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .plugins import load_registry
+
+    reg = load_registry()
+    for kind, attr in (("dataset", "description"), ("model", "description"),
+                       ("metric", "description")):
+        rows = []
+        for name in reg.names(kind):
+            e = reg.entry(kind, name)
+            extra = ""
+            if kind == "model":
+                extra = "multi-trait" if e.spec.multi_trait else "single-trait"
+            if kind == "metric":
+                extra = "higher is better" if e.spec.higher_is_better else "lower is better"
+            rows.append([name, extra, getattr(e.spec, attr), e.plugin.name])
+        print(f"{kind}s:")
+        print(tabulate(rows, headers=["name", "", "description", "plugin"], tablefmt="simple"))
+        print()
+    if args.traits:
+        from .api import default_cache_dir
+        from .types import DataConfig
+
+        data_dir = args.data_dir or (Path(os.environ["GPBENCH_DATA_DIR"])
+                                     if os.environ.get("GPBENCH_DATA_DIR") else None)
+        ds = reg.dataset(args.traits).load(DataConfig(default_cache_dir(), data_dir))
+        counts = ds.traits.notna().sum()
+        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples):")
+        print(tabulate([[t, int(counts[t])] for t in ds.trait_names], tablefmt="simple"))
+    return 0
+
+
+def _cmd_plugins(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from .plugins import load_registry
+
+    reg = load_registry()
+    rows = []
+    for info in reg.plugins:
+        owns = []
+        for kind in ("dataset", "model", "metric"):
+            names = [n for n in reg.names(kind) if reg.entry(kind, n).plugin.name == info.name]
+            if names:
+                owns.append(f"{kind}s: {', '.join(names)}")
+        rows.append([info.name, info.distribution or "-", info.version or "-",
+                     "; ".join(owns) or "(nothing registered)"])
+    print(tabulate(rows, headers=["plugin", "distribution", "version", "registers"],
+                   tablefmt="simple"))
+    return 0
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .leaderboard import write_leaderboard
+
+    if not (args.run_dir / "results").is_dir():
+        raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
+                           "directory of a `gpbench run`")
+    path = write_leaderboard(args.run_dir, args.output)
+    if args.print:
+        print(path.read_text())
+    print(f"leaderboard: {path}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "list": _cmd_list, "plugins": _cmd_plugins,
+            "leaderboard": _cmd_leaderboard}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except GpbenchError as exc:
+        print(f"gpbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gpbench: interrupted; finished units are saved, rerun the same command to "
+              "resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The registry entries plugins hand to the host: datasets, models, metrics.
+
+The host decides what an entry is; plugins only build them and call ``register``.
+Nothing here knows about cross-validation, files or the runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Genotypes and phenotypes of one population, rows aligned by sample.
+
+    Attributes:
+        name: registry name, e.g. ``"yeast"``.
+        genotypes: ``(n_samples, n_markers)`` array (any numeric dtype, usually 0/1 int8).
+        traits: ``(n_samples, n_traits)`` frame indexed by sample id; NaN = not measured.
+        markers: frame indexed by marker id with columns ``chrom`` and ``pos`` (NaN if unknown).
+        version: a version string for the data (shown in reports).
+        checksum: a digest of the underlying files (recorded with every result).
+        citation: how to cite the data.
+    """
+
+    name: str
+    genotypes: np.ndarray
+    traits: pd.DataFrame
+    markers: pd.DataFrame
+    version: str
+    checksum: str
+    citation: str = ""
+
+    def __post_init__(self) -> None:
+        n, p = self.genotypes.shape
+        if len(self.traits) != n:
+            raise ValueError(
+                f"dataset {self.name!r}: {n} genotype rows but {len(self.traits)} phenotype rows"
+            )
+        if len(self.markers) != p:
+            raise ValueError(
+                f"dataset {self.name!r}: {p} genotype columns but {len(self.markers)} markers"
+            )
+        if self.traits.index.has_duplicates:
+            dup = self.traits.index[self.traits.index.duplicated()].unique()[:5].tolist()
+            raise ValueError(f"dataset {self.name!r}: duplicate sample ids {dup}")
+
+    @property
+    def sample_ids(self) -> list[str]:
+        return [str(s) for s in self.traits.index]
+
+    @property
+    def trait_names(self) -> list[str]:
+        return [str(c) for c in self.traits.columns]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where a dataset loader finds or caches its files.
+
+    ``data_dir`` is a user-provided directory holding the raw files (skip downloading);
+    ``cache_dir`` is where downloads and converted forms are kept; ``options`` are
+    dataset-specific settings from the command line (``--dataset-option key=value``).
+    """
+
+    cache_dir: Path
+    data_dir: Path | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset a plugin offers; ``load`` is only called when the dataset is used.
+
+    ``references`` are published figures shown on leaderboards as labelled reference rows
+    (never as results): dicts with ``trait``, ``source``, ``what``, ``r2`` and ``citation``.
+    """
+
+    name: str
+    load: Callable[[DataConfig], Dataset]
+    description: str = ""
+    citation: str = ""
+    references: tuple[Mapping[str, Any], ...] = ()
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass
+class ModelContext:
+    """What the host tells a model when it is built.
+
+    Attributes:
+        seed: seed for every random choice the model makes.
+        markers: marker table of the dataset (``chrom``, ``pos``), for models that use the map.
+        n_threads: CPU threads the model may use.
+        device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        report: for tuning with pruning: ``report(step, value)`` with the model's current
+            validation score (higher is better); raises if the trial should stop.
+    """
+
+    seed: int = 0
+    markers: pd.DataFrame | None = None
+    n_threads: int = 1
+    device: str = "auto"
+    report: Callable[[int, float], None] | None = None
+
+
+@runtime_checkable
+class Model(Protocol):
+    """What a model plugin's factory returns.
+
+    ``Y`` is always 2-D ``(n, n_traits)``. For single-trait models ``n_traits == 1`` and ``Y``
+    has no NaN. For multi-trait models ``Y`` may contain NaN (not measured): mask them.
+    ``valid`` is an inner validation split carved from the training fold by the host, for
+    early stopping; ``None`` when the model does not ask for one.
+    """
+
+    def fit(
+        self, X: np.ndarray, Y: np.ndarray, valid: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> Any: ...
+
+    def predict(self, X: np.ndarray) -> np.ndarray: ...
+
+
+SearchSpace = Callable[[Any], dict[str, Any]]
+"""``space(trial) -> options``: suggests options on an Optuna trial."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model a plugin offers.
+
+    Attributes:
+        name: registry name used on the command line.
+        factory: ``factory(options, context) -> Model``.
+        options: option names with defaults (the only options the model accepts).
+        multi_trait: fitted once on all requested traits instead of once per trait.
+        uses_validation: wants the host's inner validation split in ``fit``.
+        search_space: for ``--tune``: suggests options on an Optuna trial.
+        description: one line for ``gpbench list``.
+    """
+
+    name: str
+    factory: Callable[[dict[str, Any], ModelContext], Model]
+    options: Mapping[str, Any] = field(default_factory=dict)
+    multi_trait: bool = False
+    uses_validation: bool = False
+    search_space: SearchSpace | None = None
+    description: str = ""
+
+    def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise ValueError(
+                f"model {self.name!r} has no option(s) {unknown}; "
+                f"its options are {sorted(self.options)}"
+            )
+        return self.factory({**self.options, **options}, context)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric ``fn(y_true, y_pred) -> float`` on one trait of one test fold."""
+
+    name: str
+    fn: Callable[[np.ndarray, np.ndarray], float]
+    higher_is_better: bool = True
+    description: str = ""

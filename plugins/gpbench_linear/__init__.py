@@ -1,0 +1,46 @@
+"""Built-in linear baselines: lasso, elasticnet, ridge, gblup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpbench import ModelSpec, hookimpl
+
+from .models import ElasticNetCV, KernelRidge
+
+_ENET_OPTIONS = {"n_alphas": 100, "eps": 1e-3, "inner_folds": 5, "patience": 10,
+                 "tol": 1e-4}
+
+
+def _enet_space(trial: Any) -> dict[str, Any]:
+    return {"l1_ratio": trial.suggest_float("l1_ratio", 0.05, 1.0),
+            "eps": trial.suggest_float("eps", 1e-4, 1e-2, log=True)}
+
+
+def _lasso_space(trial: Any) -> dict[str, Any]:
+    return {"eps": trial.suggest_float("eps", 1e-4, 1e-2, log=True),
+            "inner_folds": trial.suggest_int("inner_folds", 3, 10)}
+
+
+def _ridge_space(trial: Any) -> dict[str, Any]:
+    return {}  # the penalty is already chosen exactly by LOO; nothing left to tune
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    register(ModelSpec(
+        name="lasso", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 1.0},
+        search_space=_lasso_space,
+        description="Lasso; penalty by inner 5-fold CV on the training fold (screened path)"))
+    register(ModelSpec(
+        name="elasticnet", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 0.5},
+        search_space=_enet_space,
+        description="Elastic net (l1_ratio 0.5); penalty by inner 5-fold CV on the training fold"))
+    register(ModelSpec(
+        name="ridge", factory=lambda o, c: KernelRidge(o, c, "loo"), options={},
+        search_space=_ridge_space,
+        description="Ridge regression (rrBLUP form); penalty by exact leave-one-out error"))
+    register(ModelSpec(
+        name="gblup", factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
+        search_space=_ridge_space,
+        description="GBLUP: genomic relationship kernel, variance ratio by REML"))

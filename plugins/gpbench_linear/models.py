@@ -1,0 +1,152 @@
+"""Linear baselines: lasso / elastic net (inner-CV penalty), ridge (LOO penalty), GBLUP (REML).
+
+Every model standardises nothing it was not fitted on: marker means and the phenotype mean come
+from the training data passed to ``fit``; penalties are chosen on that data alone.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from gpbench import ModelContext
+from scipy.optimize import minimize_scalar
+
+from .path import ScreenedPath, alpha_grid
+
+
+def _center(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    xm = X.mean(axis=0)
+    ym = float(y.mean())
+    return np.asfortranarray(X - xm), y - ym, ym, xm
+
+
+class ElasticNetCV:
+    """Elastic net / lasso; the penalty is chosen by K-fold CV inside the training data.
+
+    The paths of all inner folds advance together along the penalty grid and stop once the mean
+    inner-CV error has not improved for ``patience`` grid points (0 = walk the whole grid), so
+    the slow, over-fitted end of the path is skipped. The final model walks the path on all
+    training data down to the chosen penalty.
+    """
+
+    def __init__(self, options: dict[str, Any], context: ModelContext) -> None:
+        self.o = options
+        self.ctx = context
+        self.fit_info: dict[str, Any] = {}
+
+    def _folds(self, n: int) -> list[np.ndarray]:
+        rng = np.random.default_rng(self.ctx.seed)
+        fold = np.empty(n, dtype=int)
+        fold[rng.permutation(n)] = np.arange(n) % self.o["inner_folds"]
+        return [fold == f for f in range(self.o["inner_folds"])]
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> ElasticNetCV:
+        y = np.asarray(Y, dtype=np.float64)[:, 0]
+        l1 = float(self.o["l1_ratio"])
+        Xc, yc, self.ym, self.xm = _center(X, y)
+        alphas = alpha_grid(Xc, yc, l1, int(self.o["n_alphas"]), float(self.o["eps"]))
+        paths, vals = [], []
+        for test in self._folds(len(y)):
+            Xa, ya, yma, xma = _center(X[~test], y[~test])
+            paths.append(ScreenedPath(Xa, ya, l1, self.o["tol"]))
+            vals.append(((np.asarray(X[test], np.float64) - xma), y[test] - yma))
+        errors: list[float] = []
+        best, patience = 0, int(self.o["patience"])
+        with ThreadPoolExecutor(max(1, self.ctx.n_threads)) as pool:
+            for i, a in enumerate(alphas):
+                ws = list(pool.map(lambda path, a=a: path.step(a), paths))
+                err = np.mean([np.mean((yv - Xv @ w) ** 2)
+                               for w, (Xv, yv) in zip(ws, vals, strict=True)])
+                errors.append(float(err))
+                if err < errors[best]:
+                    best = i
+                if patience and i - best >= patience:
+                    break
+        final = ScreenedPath(Xc, yc, l1, self.o["tol"])
+        for a in alphas[: best + 1]:
+            self.coef = final.step(a)
+        self.fit_info = {"alpha": float(alphas[best]), "alpha_index": best,
+                         "n_alphas_walked": len(errors), "n_nonzero": int(np.sum(self.coef != 0)),
+                         "cv_mse": errors}
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return ((np.asarray(X, np.float64) - self.xm) @ self.coef + self.ym)[:, None]
+
+
+class KernelRidge:
+    """Ridge regression / GBLUP through the n x n genomic relationship matrix.
+
+    ``K = Xc Xc' / c`` with marker-centred genotypes, scaled to mean diagonal 1 (VanRaden). With its
+    eigen-decomposition, every penalty costs O(n^2): ``method="loo"`` picks the ridge penalty
+    minimising exact leave-one-out error (ridge); ``method="reml"`` estimates the variance ratio
+    ``delta = s2_e / s2_g`` by REML (GBLUP / rrBLUP).
+    """
+
+    def __init__(self, options: dict[str, Any], context: ModelContext, method: str) -> None:
+        self.o, self.method = options, method
+        self.fit_info: dict[str, Any] = {}
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> KernelRidge:
+        y = np.asarray(Y, dtype=np.float64)[:, 0]
+        Xc, yc, self.ym, self.xm = _center(X, y)
+        self.Xc = Xc
+        # scale K to mean diagonal 1, so delta = s2_e / s2_g and h2 = 1 / (1 + delta)
+        K = Xc @ Xc.T
+        self.k_scale = float(np.trace(K) / len(y)) or 1.0
+        K /= self.k_scale
+        s, U = np.linalg.eigh(K)
+        s = np.clip(s, 0.0, None)
+        # the all-ones direction is in K's null space after centring; drop null directions
+        keep = s > s.max() * 1e-10
+        s, U = s[keep], U[:, keep]
+        eta = U.T @ yc
+        resid2 = float(np.sum((yc - U @ eta) ** 2))
+        delta = self._reml(s, eta, resid2, len(y)) if self.method == "reml" else self._loo(s, U, yc)
+        self.alpha = U @ (eta / (s + delta))  # (K + delta I)^-1 yc on the range of K
+        # null-space part of (K+dI)^-1 yc: yc minus its projection, scaled by 1/delta
+        self.alpha += (yc - U @ eta) / delta
+        self.delta = delta
+        self.fit_info = {"delta": float(delta), "method": self.method,
+                         "h2_estimate": float(1.0 / (1.0 + delta)) if self.method == "reml"
+                         else None}
+        return self
+
+    @staticmethod
+    def _loo(s: np.ndarray, U: np.ndarray, yc: np.ndarray) -> float:
+        eta = U.T @ yc
+        n = len(yc)
+        best, best_err = 1.0, np.inf
+        for d in np.geomspace(s.max() * 1e-4, s.max() * 1e3, 60):
+            shrink = s / (s + d)
+            fitted = U @ (shrink * eta)
+            h = (U**2) @ shrink + 1.0 / n  # hat-matrix diagonal, the mean's share included
+            err = np.mean(((yc - fitted) / (1 - h)) ** 2)
+            if err < best_err:
+                best, best_err = d, err
+        return float(best)
+
+    @staticmethod
+    def _reml(s: np.ndarray, eta: np.ndarray, resid2: float, n: int) -> float:
+        # REML after projecting out the mean (EMMA, Kang et al. 2008): m = n - 1 contrasts;
+        # contrasts outside range(K) have eigenvalue 0 and share the residual sum of squares.
+        m = n - 1
+        extra = max(m - len(s), 0)
+        lam = np.concatenate([s, np.zeros(extra)])
+        et2 = np.concatenate([eta**2, np.full(extra, resid2 / extra if extra else 0.0)])
+        def neg_ll(log_d: float) -> float:
+            d = np.exp(log_d)
+            v = lam + d
+            return 0.5 * (m * np.log(np.sum(et2 / v)) + np.sum(np.log(v)))
+
+        res = minimize_scalar(neg_ll, bounds=(np.log(s.max() * 1e-5), np.log(s.max() * 1e5)),
+                              method="bounded")
+        return float(np.exp(res.x))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        Xn = np.asarray(X, np.float64) - self.xm
+        Kn = Xn @ self.Xc.T / self.k_scale
+        return (Kn @ self.alpha + self.ym)[:, None]

@@ -1,0 +1,87 @@
+"""Fast elastic-net / lasso regularisation paths for n << p (strong rules + working sets).
+
+For each penalty on a decreasing grid, coordinate descent runs only on the *strong set*
+(features passing the sequential strong rule of Tibshirani et al. 2012, plus the active set),
+warm-started from the previous solution; the KKT conditions are then checked on all features
+and violators are added. Genotype matrices have ~10^4 markers but at most n non-zero lasso
+coefficients, so each step costs one ``X.T @ r`` plus a small solve instead of sweeps over all
+markers. The objective is scikit-learn's: ``1/(2n)||y - Xw||^2 + a*l1||w||_1 + a(1-l1)/2 ||w||^2``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import enet_path
+
+
+def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float = 1.0, n_alphas: int = 100,
+               eps: float = 1e-3) -> np.ndarray:
+    """scikit-learn's default grid: log-spaced from alpha_max down to eps * alpha_max.
+
+    ``X`` and ``y`` must be centred.
+    """
+    alpha_max = np.max(np.abs(X.T @ y)) / (len(y) * max(l1_ratio, 1e-3))
+    if alpha_max <= 0:
+        alpha_max = 1.0
+    return np.geomspace(alpha_max, alpha_max * eps, n_alphas)
+
+
+def _solve(Xs: np.ndarray, y: np.ndarray, alpha: float, l1_ratio: float, w0: np.ndarray,
+           tol: float, max_iter: int) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
+                                precompute=False, check_input=False, tol=tol,
+                                max_iter=max_iter)
+    return coefs[:, 0]
+
+
+class ScreenedPath:
+    """Walks a decreasing penalty grid one step at a time (so callers can stop early).
+
+    ``X`` (float64, Fortran order preferred) and ``y`` must be centred; no intercept.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, l1_ratio: float = 1.0,
+                 tol: float = 1e-4, max_iter: int = 5000) -> None:
+        self.X, self.y = X, y
+        self.l1_ratio, self.tol, self.max_iter = l1_ratio, tol, max_iter
+        self.w = np.zeros(X.shape[1])
+        self.grad = X.T @ y / len(y)
+        self.prev: float | None = None
+
+    def step(self, alpha: float) -> np.ndarray:
+        """Solve at ``alpha`` (warm-started from the previous step); returns the coefficients."""
+        X, y, w, n = self.X, self.y, self.w, len(self.y)
+        l1 = max(self.l1_ratio, 1e-12)
+        prev = alpha if self.prev is None else self.prev
+        strong = (np.abs(self.grad) >= l1 * (2 * alpha - prev)) | (w != 0)
+        while True:
+            S = np.flatnonzero(strong)
+            if len(S):
+                Xs = np.asfortranarray(X[:, S])
+                wS = _solve(Xs, y, alpha, self.l1_ratio, np.ascontiguousarray(w[S]),
+                            self.tol, self.max_iter)
+                w[:] = 0.0
+                w[S] = wS
+                r = y - Xs @ wS
+            else:
+                r = y
+            self.grad = X.T @ r / n
+            # KKT for a zero coefficient: |x_j' r| / n <= alpha * l1_ratio
+            viol = ~strong & (np.abs(self.grad) > l1 * alpha * (1 + 1e-9))
+            if not viol.any():
+                break
+            strong |= viol
+        self.prev = alpha
+        return w.copy()
+
+
+def enet_path_screened(X: np.ndarray, y: np.ndarray, alphas: np.ndarray, l1_ratio: float = 1.0,
+                       tol: float = 1e-4, max_iter: int = 5000) -> np.ndarray:
+    """Coefficients ``(len(alphas), p)`` along a decreasing ``alphas`` grid."""
+    path = ScreenedPath(X, y, l1_ratio, tol, max_iter)
+    return np.array([path.step(a) for a in alphas]).reshape(len(alphas), X.shape[1])
