@@ -190,13 +190,14 @@ def git_commit() -> str | None:
 
 
 def execute(plan: Plan, executor: Executor | None = None, env: Environment | None = None,
-            stream: Any = sys.stderr, meta: dict[str, Any] | None = None) -> RunSummary:
+            stream: Any = None, meta: dict[str, Any] | None = None) -> RunSummary:
     """Run every unfinished unit of ``plan``; finished units (same config) are skipped.
 
     ``meta`` (e.g. the command line) is stored in run.json for the leaderboard header.
     """
     from .leaderboard import write_leaderboard
 
+    stream = stream or sys.stderr
     store = plan.store
     with store.lock():
         atomic_write_json(plan.config.run_dir() / "run.json", {

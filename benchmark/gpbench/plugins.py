@@ -159,8 +159,8 @@ def collect(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> Registry:
     registry = Registry(plugins=list(infos.values()))
     for kind, (hook_name, spec_type) in KINDS.items():
         hook = getattr(pm.hook, hook_name)
-        # pluggy calls the last-registered first; reverse so built-ins come first.
-        for impl in reversed(hook.get_hookimpls()):
+        # registration order, so entry points (built-ins first by name) precede extras
+        for impl in hook.get_hookimpls():
             info = infos.get(impl.plugin_name, PluginInfo(impl.plugin_name))
             table = registry.entries[kind]
 

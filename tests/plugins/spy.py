@@ -1,0 +1,71 @@
+"""Test plugin: a dataset whose first marker column is the sample index, and models that
+record every sample they are shown (fit, validation, predict), or fail on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from gpbench import DataConfig, Dataset, DatasetSpec, ModelSpec, hookimpl
+
+SEEN: list[dict[str, Any]] = []
+
+
+def indexed_dataset(config: DataConfig) -> Dataset:
+    n = int(config.options.get("n", 60))
+    rng = np.random.default_rng(1)
+    G = rng.integers(0, 2, size=(n, 20)).astype(np.float64)
+    G[:, 0] = np.arange(n)  # the spy reads sample identity from this column
+    y1 = G[:, 1:6].sum(1) + rng.normal(size=n)
+    y2 = G[:, 3:9].sum(1) + rng.normal(size=n)
+    y1[::7] = np.nan  # missing values
+    y2[1::9] = np.nan
+    traits = pd.DataFrame({"A": y1, "B": y2}, index=[f"s{i}" for i in range(n)])
+    markers = pd.DataFrame({"chrom": ["chr01"] * 20, "pos": np.arange(20)},
+                           index=[f"m{i}" for i in range(20)])
+    return Dataset("indexed", G, traits, markers, "1", "abc")
+
+
+class Spy:
+    def __init__(self, options: dict[str, Any], context: Any) -> None:
+        self.options, self.context = options, context
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> None:
+        self.event = {"options": dict(self.options), "fit": X[:, 0].astype(int).tolist(),
+                      "fit_nan": int(np.isnan(Y).sum()), "n_traits": Y.shape[1],
+                      "valid": valid[0][:, 0].astype(int).tolist() if valid else []}
+        SEEN.append(self.event)
+        Y = np.nan_to_num(Y, nan=np.nanmean(Y))
+        self.coef = np.linalg.lstsq(np.c_[np.ones(len(X)), X[:, 1:]], Y, rcond=None)[0]
+        if self.context.report:
+            self.context.report(1, 0.5)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        self.event["predict"] = X[:, 0].astype(int).tolist()
+        if self.options.get("fail"):
+            raise RuntimeError("boom on purpose")
+        out = np.c_[np.ones(len(X)), X[:, 1:]] @ self.coef
+        if self.options.get("bad") == "shape":
+            return out[:-1]
+        if self.options.get("bad") == "nan":
+            out[0] = np.nan
+        return out
+
+
+def _space(trial: Any) -> dict[str, Any]:
+    return {"alpha": trial.suggest_float("alpha", 0.0, 1.0)}
+
+
+@hookimpl
+def register_datasets(register: Any) -> None:
+    register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0"))
+
+
+@hookimpl
+def register_models(register: Any) -> None:
+    opts = {"alpha": 0.0, "fail": False, "bad": ""}
+    register(ModelSpec("spy", Spy, opts, search_space=_space))
+    register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
+    register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,
+                       search_space=_space))

@@ -1,0 +1,75 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import pytest
+from gpbench.cli import main
+
+
+def test_unknown_model_says_did_you_mean(capsys):
+    assert main(["run", "--models", "laso", "--dataset", "sim"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'laso'" in err and "Did you mean 'lasso'" in err
+    assert "ridge" in err  # the list of valid names
+
+
+def test_unknown_trait_and_dataset(capsys, tmp_path):
+    assert main(["run", "--models", "ridge", "--dataset", "sim", "--envs", "trait9",
+                 "--out", str(tmp_path)]) == 2
+    assert "unknown trait 'trait9'" in capsys.readouterr().err
+    assert main(["run", "--models", "ridge", "--dataset", "yaest"]) == 2
+    assert "Did you mean 'yeast'" in capsys.readouterr().err
+
+
+def test_empty_trait_list_is_an_error(capsys, tmp_path):
+    assert main(["run", "--models", "ridge", "--dataset", "sim", "--envs", ",",
+                 "--out", str(tmp_path)]) == 2
+    assert "trait list is empty" in capsys.readouterr().err
+
+
+def test_run_then_leaderboard_from_stored_results(capsys, tmp_path):
+    out = tmp_path / "run"
+    args = ["run", "--models", "ridge,gblup", "--dataset", "sim", "--envs", "Trait1",
+            "--dataset-option", "n_strains=120", "--dataset-option", "n_markers=300",
+            "--folds", "3", "--out", str(out), "--cache-dir", str(tmp_path / "c")]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "## trait1" in printed and "ridge" in printed and "gblup" in printed
+    (out / "leaderboard.md").unlink()
+    assert main(["leaderboard", str(out)]) == 0
+    assert "## trait1" in (out / "leaderboard.md").read_text()
+    assert main(args) == 0
+    assert "resuming: 6 of 6 units already done" in capsys.readouterr().err
+
+
+def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):
+    args = ["run", "--models", "lasso", "--dataset", "sim", "--envs", "trait1",
+            "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
+            "--model-option", "lasso.l1_ratio=oops", "--folds", "2", "--out", str(tmp_path)]
+    assert main(args) == 1
+    assert "unit(s) failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["list", "plugins"])
+def test_listing_commands(capsys, command):
+    assert main([command]) == 0
+    out = capsys.readouterr().out
+    assert "lasso" in out
+
+
+def test_help_for_every_command(capsys):
+    for command in ("run", "list", "plugins", "leaderboard"):
+        with pytest.raises(SystemExit) as exc:
+            main([command, "--help"])
+        assert exc.value.code == 0
+    assert "--models" in capsys.readouterr().out
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    from pathlib import Path
+
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text()
+    ci = (root / ".ci" / "run").read_text()
+    command = 'pip install -e ".[cpu,test]" && python -m pytest'
+    assert command in readme and command in ci

@@ -1,0 +1,143 @@
+"""Plugin discovery, validation and the documentation of every hook."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import types
+from pathlib import Path
+
+import pytest
+from gpbench import MetricSpec, ModelSpec, hookimpl, hookspecs
+from gpbench.errors import PluginError, UnknownNameError
+from gpbench.plugins import KINDS, hook_docs, load_registry
+
+
+def _plugin(**hooks):
+    return types.SimpleNamespace(**{k: hookimpl(v) for k, v in hooks.items()})
+
+
+def test_builtins_load_through_entry_points():
+    reg = load_registry()
+    assert {"yeast", "sim"} <= set(reg.names("dataset"))
+    assert {"lasso", "ridge", "gblup", "elasticnet"} <= set(reg.names("model"))
+    assert {"r2", "pcc", "mse"} <= set(reg.names("metric"))
+    assert reg.entry("model", "lasso").plugin.distribution == "gpbench-suite"
+
+
+def test_entry_point_of_a_fake_distribution_is_discovered(monkeypatch):
+    module = types.ModuleType("fake_gp_plugin")
+
+    @hookimpl
+    def register_models(register):
+        register(ModelSpec("fake-model", lambda o, c: None))
+
+    module.register_models = register_models
+    monkeypatch.setitem(__import__("sys").modules, "fake_gp_plugin", module)
+
+    class FakeDist(md.Distribution):
+        def read_text(self, filename):
+            if filename == "METADATA":
+                return "Metadata-Version: 2.1\nName: fake-dist\nVersion: 9.9\n"
+            if filename == "entry_points.txt":
+                return "[gpbench]\nfake = fake_gp_plugin\n"
+            return None
+
+        def locate_file(self, path):
+            return Path(path)
+
+    eps = list(md.entry_points(group="gpbench")) + list(
+        FakeDist().entry_points.select(group="gpbench"))
+    monkeypatch.setattr("gpbench.plugins._entry_points", lambda: eps)
+    reg = load_registry()
+    entry = reg.entry("model", "fake-model")
+    assert (entry.plugin.name, entry.plugin.distribution, entry.plugin.version) == (
+        "fake", "fake-dist", "9.9")
+    monkeypatch.setenv("GPBENCH_PLUGINS", "linear,metrics")
+    only = load_registry()
+    assert "fake-model" not in only.names("model") and "lasso" in only.names("model")
+    monkeypatch.setenv("GPBENCH_PLUGINS", "")
+    assert load_registry().names("model") == []
+
+
+def test_hook_with_a_wrong_argument_names_the_plugin():
+    def register_models(reg):  # the spec's argument is `register`
+        pass
+
+    with pytest.raises(PluginError, match="'bad-arg'.*register_models"):
+        load_registry([("bad-arg", _plugin(register_models=register_models))],
+                      load_entrypoints=False)
+
+
+def test_misspelled_hook_is_caught():
+    def register_model(register):
+        pass
+
+    with pytest.raises(PluginError, match="'typo'.*does not have"):
+        load_registry([("typo", _plugin(register_model=register_model))],
+                      load_entrypoints=False)
+
+
+def test_duplicate_names_name_both_plugins():
+    def one(register):
+        register(MetricSpec("r2", lambda a, b: 0.0))
+
+    import gpbench_metrics
+
+    with pytest.raises(PluginError, match="registered twice.*'metrics'.*'dupe'"):
+        load_registry([("metrics", gpbench_metrics), ("dupe", _plugin(register_metrics=one))],
+                      load_entrypoints=False)
+
+
+def test_registering_the_wrong_type_is_explained():
+    def bad(register):
+        register({"name": "x"})
+
+    with pytest.raises(PluginError, match="expected a gpbench.ModelSpec"):
+        load_registry([("bad", _plugin(register_models=bad))], load_entrypoints=False)
+
+
+def test_a_hook_that_raises_is_reported_with_its_plugin():
+    def boom(register):
+        raise ValueError("nope")
+
+    with pytest.raises(PluginError, match="'boom' failed in register_datasets"):
+        load_registry([("boom", _plugin(register_datasets=boom))], load_entrypoints=False)
+
+
+def test_implementation_may_take_fewer_arguments():
+    calls = []
+
+    def no_args():
+        calls.append(1)
+
+    load_registry([("lazy", _plugin(register_models=no_args))], load_entrypoints=False)
+    assert calls == [1]
+
+
+def test_unknown_names_suggest_close_matches():
+    reg = load_registry()
+    with pytest.raises(UnknownNameError, match="Did you mean 'lasso'"):
+        reg.model("laso")
+    assert reg.model("LASSO").name == "lasso"
+
+
+@pytest.mark.parametrize("hook", [h for h, _ in KINDS.values()])
+def test_every_hook_is_documented_and_exercised(hook):
+    assert hook_docs()[hook].strip(), f"hook {hook} has no docstring"
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert hook in readme, f"hook {hook} is not documented in the README"
+    # exercised: a plugin implementing it registers something that the registry returns
+    kind = next(k for k, (h, _) in KINDS.items() if h == hook)
+    assert load_registry().names(kind)
+
+
+def test_all_hookspecs_are_known_to_the_registry():
+    specs = {n for n in dir(hookspecs) if n.startswith("register_")}
+    assert specs == {h for h, _ in KINDS.values()}
+
+
+def test_trace_logs_hook_calls(monkeypatch, capsys):
+    monkeypatch.setenv("GPBENCH_TRACE", "1")
+    load_registry()
+    err = capsys.readouterr().err
+    assert "[gpbench trace] register_models: linear registered model 'lasso'" in err
