@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 import gpbench_linear
 import gpbench_metrics
 import gpbench_sim
 import gpbench_yeast
-import pytest
 from gpbench.plugins import Registry, load_registry
 
 BUILTINS = [("yeast", gpbench_yeast), ("sim", gpbench_sim), ("linear", gpbench_linear),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-import gpbench_yeast
 import numpy as np
 import pytest
+
+import gpbench_yeast
 from gpbench import DataConfig
 from gpbench.errors import DataError
 from gpbench_sim import simulate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from gpbench.cli import main
 
 pytestmark = pytest.mark.integration

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from gpbench.leaderboard import (
     corrected_ttest,
     records_frame,

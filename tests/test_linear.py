@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.linear_model import Ridge
+
 from gpbench import ModelContext
 from gpbench_linear import _ENET_OPTIONS
 from gpbench_linear.models import ElasticNetCV, KernelRidge
 from gpbench_linear.path import alpha_grid, enet_path_screened
 from gpbench_sim import simulate
-from sklearn.linear_model import Ridge
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from gpbench import MetricSpec, ModelSpec, hookimpl, hookspecs
 from gpbench.errors import PluginError, UnknownNameError
 from gpbench.plugins import KINDS, hook_docs, load_registry

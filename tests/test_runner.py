@@ -4,10 +4,10 @@ import json
 
 import numpy as np
 import pytest
+
 from gpbench import DataConfig
 from gpbench.protocol import FoldPlan
 from gpbench.results import ResultStore
-
 from tests.helpers import run
 from tests.plugins import spy
 

@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("-o", "--output", type=Path, default=None,
                        help="markdown file (default RUN_DIR/leaderboard.md)")
     board.add_argument("--print", action="store_true", help="also print it")
+    board.add_argument("--params", action="store_true",
+                       help="add the options chosen by --tune in every fold")
     return parser
 
 
@@ -204,7 +206,7 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     if not (args.run_dir / "results").is_dir():
         raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
                            "directory of a `gpbench run`")
-    path = write_leaderboard(args.run_dir, args.output)
+    path = write_leaderboard(args.run_dir, args.output, show_params=args.params)
     if args.print:
         print(path.read_text())
     print(f"leaderboard: {path}", file=sys.stderr)

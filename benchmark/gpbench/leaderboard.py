@@ -116,8 +116,31 @@ def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Leaderboard") -> str:
-    """Markdown leaderboard for one run (``run`` is run.json, ``records`` its results)."""
+def params_section(records: list[dict[str, Any]]) -> list[str]:
+    """Markdown lines listing the options chosen by tuning, per model, trait(s) and fold."""
+    rows = []
+    for rec in sorted((r for r in records if r.get("status") == "ok" and r.get("tuning")),
+                      key=lambda r: (r["model"], r["traits"], r["repeat"], r["fold"])):
+        t = rec["tuning"]
+        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in sorted(t["best_params"].items()))
+        rows.append([rec["model"], ", ".join(rec["traits"]), rec["repeat"], rec["fold"],
+                     params or "-", f"{t['best_value']:.3f}",
+                     f"{t['n_complete']}/{t['n_trials']}"])
+    if not rows:
+        return ["## Tuned parameters", "", "No unit of this run was tuned (`--tune N`).", ""]
+    return ["## Tuned parameters", "", tabulate(
+        rows, headers=["model", "traits", "repeat", "fold", "best options",
+                       "inner score", "trials done"], tablefmt="github",
+        disable_numparse=True), ""]
+
+
+def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Leaderboard",
+           show_params: bool = False) -> str:
+    """Markdown leaderboard for one run (``run`` is run.json, ``records`` its results).
+
+    ``show_params`` adds the options that nested tuning chose in every fold.
+    """
     df = records_frame(records)
     out = [f"# {title}", ""]
     out += _header(run, records)
@@ -162,6 +185,8 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
         out += ["## Overall", "", tabulate(rows, headers=["model", "mean R²", "mean rank",
                                                            "traits"],
                                            tablefmt="github", disable_numparse=True), ""]
+    if show_params:
+        out += params_section(records)
     failed = [r for r in records if r.get("status") != "ok"]
     if failed:
         out += ["## Failed units", ""]
@@ -182,9 +207,9 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return run, ResultStore(run_dir).records()
 
 
-def write_leaderboard(run_dir: Path, out: Path | None = None) -> Path:
+def write_leaderboard(run_dir: Path, out: Path | None = None, show_params: bool = False) -> Path:
     """Render ``run_dir``'s stored results to markdown (default ``run_dir/leaderboard.md``)."""
     run, records = load_run(run_dir)
     target = out or Path(run_dir) / "leaderboard.md"
-    atomic_write_bytes(target, render(run, records).encode())
+    atomic_write_bytes(target, render(run, records, show_params=show_params).encode())
     return target

@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc()
     record["elapsed_s"] = time.perf_counter() - started
-    record["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record
 
 
