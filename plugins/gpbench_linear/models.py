@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from gpbench import ModelContext
 from scipy.optimize import minimize_scalar
+
+from gpbench import ModelContext
 
 from .path import ScreenedPath, alpha_grid
 

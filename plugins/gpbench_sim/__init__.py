@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 
 DEFAULTS: dict[str, float] = {"n_strains": 300, "n_markers": 1200, "n_chrom": 8, "n_traits": 4,

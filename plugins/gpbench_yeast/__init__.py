@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 from gpbench.download import fetch, verify
 from gpbench.errors import DataError

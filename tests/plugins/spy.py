@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from gpbench import DataConfig, Dataset, DatasetSpec, ModelSpec, hookimpl
 
 SEEN: list[dict[str, Any]] = []
