@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-import gpbench_linear
-import gpbench_metrics
-import gpbench_sim
-import gpbench_yeast
-from gpbench.plugins import Registry, load_registry
+from gpbench.plugins import Registry
+from gpbench.runner import Environment
 
-BUILTINS = [("yeast", gpbench_yeast), ("sim", gpbench_sim), ("linear", gpbench_linear),
-            ("metrics", gpbench_metrics)]
+# the built-in plugins plus the test plugin, registered without entry points; worker processes
+# rebuild the same registry from these module names
+TEST_ENV = Environment(extra_plugins=("gpbench_yeast", "gpbench_sim", "gpbench_linear",
+                                      "gpbench_metrics", "tests.plugins.spy"),
+                       load_entrypoints=False)
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -34,7 +34,7 @@ def registry() -> Registry:
     from tests.plugins import spy
 
     spy.SEEN.clear()
-    return load_registry(BUILTINS + [("spy", spy)], load_entrypoints=False)
+    return TEST_ENV.get_registry()
 
 
 @pytest.fixture

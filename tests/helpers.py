@@ -6,13 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from gpbench.api import RunConfig, RunSummary, execute, plan_run
+from gpbench.executors import Executor
 from gpbench.plugins import Registry
-from gpbench.runner import Environment
 
 
 def run(registry: Registry, tmp_path: Path, models: list[str], dataset: str = "indexed",
-        traits: list[str] | None = None, **kwargs: Any) -> RunSummary:
+        traits: list[str] | None = None, executor: Executor | None = None,
+        **kwargs: Any) -> RunSummary:
+    from tests.conftest import TEST_ENV
+
     config = RunConfig(models=models, dataset=dataset, traits=traits, out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", n_threads=1, **kwargs)
     plan = plan_run(config, registry)
-    return execute(plan, env=Environment(registry=registry))
+    return execute(plan, executor=executor, env=TEST_ENV)

@@ -36,8 +36,11 @@ def test_run_then_leaderboard_from_stored_results(capsys, tmp_path):
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "## trait1" in printed and "ridge" in printed and "gblup" in printed
+    assert (out / "report" / "report.md").exists()
     (out / "leaderboard.md").unlink()
     assert main(["leaderboard", str(out)]) == 0
+    assert main(["report", str(out), "-o", str(tmp_path / "rep")]) == 0
+    assert list((tmp_path / "rep").glob("scatter_*.png"))
     assert "## trait1" in (out / "leaderboard.md").read_text()
     assert main(args) == 0
     assert "resuming: 6 of 6 units already done" in capsys.readouterr().err
@@ -59,7 +62,7 @@ def test_listing_commands(capsys, command):
 
 
 def test_help_for_every_command(capsys):
-    for command in ("run", "list", "plugins", "leaderboard"):
+    for command in ("run", "list", "plugins", "leaderboard", "report"):
         with pytest.raises(SystemExit) as exc:
             main([command, "--help"])
         assert exc.value.code == 0

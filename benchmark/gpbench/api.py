@@ -49,6 +49,7 @@ class RunConfig:
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     tune: TuneConfig | None = None
     jobs: int = 1
+    unit_timeout: float | None = None
     n_threads: int | None = None
     device: str = "auto"
     inner_fraction: float = 0.2
@@ -222,8 +223,8 @@ def execute(plan: Plan, executor: Executor | None = None, env: Environment | Non
                 failed.append(record)
             show(unit, record)
 
-        executor = executor or LocalExecutor(plan.config.jobs, env)
-        executor.run(pending, on_result)
+        executor = executor or LocalExecutor(plan.config.jobs, plan.config.unit_timeout)
+        executor.run(pending, on_result, env or Environment())
         board = write_leaderboard(store.run_dir)
     return RunSummary(store.run_dir, len(pending) - len(failed), skipped, failed, board)
 

@@ -89,11 +89,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--optuna-storage", default=None,
                      help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
     run.add_argument("--jobs", type=int, default=1, help="units in parallel (processes)")
+    run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
+                     help="kill a unit that runs longer (it is recorded as failed); units "
+                     "then run in their own processes")
+    run.add_argument("--executor", choices=["local", "dask"], default="local",
+                     help="local processes (default) or a Dask distributed cluster")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="Dask scheduler address, e.g. tcp://host:8786 (default: start a "
+                     "LocalCluster with --jobs workers)")
     run.add_argument("--threads", type=int, default=None,
                      help="threads per unit (default: CPU cores / jobs)")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                      help="device for models that can use a GPU")
     run.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
+    run.add_argument("--no-report", action="store_true",
+                     help="skip the plots (RUN_DIR/report); leaderboard.md is always written")
 
     lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
     lst.add_argument("--traits", metavar="DATASET", default=None,
@@ -101,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--data-dir", type=Path, default=None)
 
     sub.add_parser("plugins", help="list plugins, versions and what each registers")
+
+    rep = sub.add_parser("report", help="write the leaderboard with plots (observed vs "
+                         "predicted, learning curves, R² chart) from stored results")
+    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("-o", "--output", type=Path, default=None,
+                     help="output directory (default RUN_DIR/report)")
 
     board = sub.add_parser("leaderboard", help="render the leaderboard of a run directory "
                            "from its stored results (nothing is rerun)")
@@ -116,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .api import RunConfig, default_cache_dir, execute, plan_run
     from .plugins import load_registry
-    from .runner import TuneConfig
+    from .runner import Environment, TuneConfig
 
     data_dir = args.data_dir or (Path(os.environ["GPBENCH_DATA_DIR"])
                                  if os.environ.get("GPBENCH_DATA_DIR") else None)
@@ -127,16 +143,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         dataset_options=_key_values(args.dataset_option, "--dataset-option"),
         model_options=_model_options(args.model_option),
         tune=TuneConfig(args.tune, args.optuna_storage) if args.tune else None,
-        jobs=args.jobs, n_threads=args.threads, device=args.device)
+        jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
+        device=args.device)
     registry = load_registry()
     plan = plan_run(config, registry)
     print(f"gpbench: {len(plan.units)} units ({', '.join(config.models)} on "
           f"{plan.dataset.name}, {config.k} folds x {config.repeats} repeat(s)) -> "
           f"{plan.store.run_dir}", file=sys.stderr)
     command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    summary = execute(plan, meta={"command": command})
+    executor = None
+    if args.executor == "dask":
+        from .executors import DaskExecutor
+
+        executor = DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
+    summary = execute(plan, executor=executor, env=Environment(registry=registry),
+                      meta={"command": command})
     print(summary.leaderboard.read_text() if summary.leaderboard else "")
     print(f"leaderboard: {summary.leaderboard}", file=sys.stderr)
+    if not args.no_report:
+        from .report import write_report
+
+        print(f"report with plots: {write_report(summary.run_dir)}", file=sys.stderr)
     if summary.failed:
         print(f"gpbench: {len(summary.failed)} unit(s) failed:", file=sys.stderr)
         for rec in summary.failed:
@@ -213,11 +240,36 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def threading_is_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    if not (args.run_dir / "results").is_dir():
+        raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
+                           "directory of a `gpbench run`")
+    path = write_report(args.run_dir, args.output)
+    print(f"report: {path}", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {"run": _cmd_run, "list": _cmd_list, "plugins": _cmd_plugins,
-            "leaderboard": _cmd_leaderboard}
+            "leaderboard": _cmd_leaderboard, "report": _cmd_report}
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwind like Ctrl-C: finished units are already on disk
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
+    if threading_is_main():
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

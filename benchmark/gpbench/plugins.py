@@ -56,7 +56,7 @@ class Entry:
     plugin: PluginInfo
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity, so per-process caches can key on it
 class Registry:
     """Everything the loaded plugins registered, by kind and name."""
 

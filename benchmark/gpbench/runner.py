@@ -86,8 +86,12 @@ class Unit:
     @property
     def unit_id(self) -> str:
         what = self.traits[0] if len(self.traits) == 1 else f"{len(self.traits)}traits"
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in what)
-        return f"{self.model}--{safe}--r{self.repeat}f{self.fold}--{self.config_hash[:12]}"
+
+        def safe(text: str) -> str:  # a file name: no separators, nothing hidden
+            return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).lstrip(".")
+
+        return (f"{safe(self.model)}--{safe(what)}--r{self.repeat}f{self.fold}--"
+                f"{self.config_hash[:12]}")
 
     def label(self) -> str:
         what = self.traits[0] if len(self.traits) == 1 else f"{len(self.traits)} traits"
@@ -97,19 +101,12 @@ class Unit:
 # ------------------------------------------------------------------ per-process environment
 
 
-@functools.lru_cache(maxsize=1)
-def _registry() -> Registry:
-    return load_registry()
-
-
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, config: DataConfig) -> Dataset:
-    return _registry().dataset(name).load(config)
+def _registry(extra_plugins: tuple[str, ...], load_entrypoints: bool) -> Registry:
+    import importlib
 
-
-def _freeze(config: DataConfig) -> DataConfig:
-    # lru_cache needs a hashable key; options arrive as a dict
-    return DataConfig(config.cache_dir, config.data_dir, _FrozenDict(config.options))
+    extra = [(name, importlib.import_module(name)) for name in extra_plugins]
+    return load_registry(extra, load_entrypoints=load_entrypoints)
 
 
 class _FrozenDict(dict):
@@ -117,24 +114,41 @@ class _FrozenDict(dict):
         return hash(tuple(sorted(self.items())))
 
 
-@dataclass
-class Environment:
-    """Resolves names to plugins and datasets; cached per process by default."""
+@functools.lru_cache(maxsize=4)
+def _dataset(registry: Registry, name: str, config: DataConfig) -> Dataset:
+    return registry.dataset(name).load(config)
 
-    registry: Registry | None = None
-    datasets: dict[str, Dataset] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class Environment:
+    """How a process finds plugins: entry points and/or importable plugin modules.
+
+    It is small and picklable so that worker processes and cluster workers rebuild the same
+    registry; registries and loaded datasets are cached per process.
+    """
+
+    extra_plugins: tuple[str, ...] = ()
+    load_entrypoints: bool = True
+    # a registry already built in this process (not sent to other processes)
+    registry: Registry | None = field(default=None, compare=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"extra_plugins": self.extra_plugins, "load_entrypoints": self.load_entrypoints}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for key, value in {**state, "registry": None}.items():
+            object.__setattr__(self, key, value)
 
     def get_registry(self) -> Registry:
-        return self.registry if self.registry is not None else _registry()
+        if self.registry is not None:
+            return self.registry
+        return _registry(tuple(self.extra_plugins), self.load_entrypoints)
 
     def get_dataset(self, unit: Unit) -> Dataset:
-        if unit.dataset in self.datasets:
-            return self.datasets[unit.dataset]
-        if self.registry is not None:
-            ds = self.registry.dataset(unit.dataset).load(unit.data_config)
-            self.datasets[unit.dataset] = ds
-            return ds
-        return _dataset(unit.dataset, _freeze(unit.data_config))
+        # lru_cache needs a hashable key; options arrive as a dict
+        config = DataConfig(unit.data_config.cache_dir, unit.data_config.data_dir,
+                            _FrozenDict(unit.data_config.options))
+        return _dataset(self.get_registry(), unit.dataset, config)
 
 
 # ------------------------------------------------------------------ evaluation

@@ -147,6 +147,7 @@ class ModelSpec:
         uses_validation: wants the host's inner validation split in ``fit``.
         search_space: for ``--tune``: suggests options on an Optuna trial.
         description: one line for ``gpbench list``.
+        accelerator: can use a GPU (schedulers give its units a GPU when they have one).
     """
 
     name: str
@@ -156,6 +157,7 @@ class ModelSpec:
     uses_validation: bool = False
     search_space: SearchSpace | None = None
     description: str = ""
+    accelerator: bool = False
 
     def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
         unknown = sorted(set(options) - set(self.options))

@@ -33,6 +33,15 @@ class Spy:
         self.options, self.context = options, context
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> None:
+        if self.options.get("sleep"):
+            import time
+
+            time.sleep(self.options["sleep"])
+        if self.options.get("crash"):
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)  # like the kernel's out-of-memory killer
         self.event = {"options": dict(self.options), "fit": X[:, 0].astype(int).tolist(),
                       "fit_nan": int(np.isnan(Y).sum()), "n_traits": Y.shape[1],
                       "valid": valid[0][:, 0].astype(int).tolist() if valid else []}
@@ -65,7 +74,7 @@ def register_datasets(register: Any) -> None:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    opts = {"alpha": 0.0, "fail": False, "bad": ""}
+    opts = {"alpha": 0.0, "fail": False, "bad": "", "sleep": 0, "crash": False}
     register(ModelSpec("spy", Spy, opts, search_space=_space))
     register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
     register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,
