@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import re
+import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,8 @@ def load(config: DataConfig) -> Dataset:
         try:
             with np.load(cache, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            arrays = None  # unreadable cache: rebuild it
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            arrays = None  # unreadable cache (truncated, disk full): rebuild it
     if arrays is None:
         arrays = _convert(files)
         buf = io.BytesIO()
