@@ -1,0 +1,299 @@
+"""Training: standardised targets, masked MSE, Adam(W), early stopping on validation PCC.
+
+The model only ever sees the rows passed to ``fit`` (training rows, plus the validation rows for
+early stopping); marker centring and target standardisation use the training rows alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from gpbench import ModelContext
+
+from .model import GenomicTransformer
+from .tokens import snp_index, window_index
+
+# Defaults per profile; an option left at None takes its profile's value.
+PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
+    # the paper: one token per SNP, Adam, batch 8, 1000 epochs, patience 35
+    "paper": {"window": 1, "embed_dim": 32, "n_heads": 4, "ff_dim": 64, "dropout": 0.1,
+              "lr": 1e-4, "weight_decay": 0.0, "batch_size": 8, "max_epochs": 1000,
+              "patience": 35, "pool": "flatten", "lr_decay": 1.0, "amp": True,
+              "attn_dropout": None, "norm_first": False,
+              "input_dropout": 0.0, "ema": 0.0, "calibrate": False},
+    # CPU profile: see the package docstring for how these were chosen
+    "fast": {"window": 128, "embed_dim": 32, "n_heads": 2, "ff_dim": 64, "dropout": 0.1,
+             "lr": 3e-4, "weight_decay": 0.0, "batch_size": 32, "max_epochs": 300,
+             "patience": 20, "pool": "mean", "lr_decay": 1.0, "amp": False,
+             "attn_dropout": 0.0, "norm_first": True, "input_dropout": 0.3, "ema": 0.99,
+             "calibrate": True},
+}
+
+
+# The options a spec accepts; None = the profile's default.
+OPTIONS: dict[str, Any] = {
+    "profile": "auto", "window": None, "embed_dim": None, "n_heads": None, "ff_dim": None,
+    "n_layers": 2, "dropout": None, "lr": None, "weight_decay": None, "batch_size": None,
+    "max_epochs": None, "patience": None, "pool": None, "lr_decay": None, "amp": None,
+    "valid_fraction": 0.2, "eval_batch_size": 64, "attn_dropout": None,
+    "norm_first": None, "input_dropout": None, "ema": None, "calibrate": None,
+}
+
+
+def resolve_device(device: str) -> torch.device:
+    device = (device or "auto").lower()
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but CUDA is not available")
+    return torch.device(device)
+
+
+def resolve_options(options: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    """Fill ``None`` options from the profile (``auto`` = paper on CUDA, fast on CPU)."""
+    profile = str(options.get("profile") or "auto").lower()
+    if profile == "auto":
+        profile = "paper" if device.type == "cuda" else "fast"
+    if profile not in PROFILE_DEFAULTS:
+        raise ValueError(f"profile must be auto, fast or paper, got {profile!r}")
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ValueError(f"unknown transformer option(s) {unknown}")
+    out = {**OPTIONS, **options}
+    out["profile"] = profile
+    for key, default in PROFILE_DEFAULTS[profile].items():
+        if out.get(key) is None:
+            out[key] = default
+    for key in ("window", "embed_dim", "n_heads", "ff_dim", "n_layers", "batch_size",
+                "max_epochs", "patience", "eval_batch_size"):
+        out[key] = int(out[key])
+    for key in ("dropout", "lr", "weight_decay", "lr_decay", "valid_fraction",
+                "input_dropout", "ema"):
+        out[key] = float(out[key])
+    if out["attn_dropout"] is not None:
+        out["attn_dropout"] = float(out["attn_dropout"])
+    for key in ("amp", "norm_first", "calibrate"):
+        out[key] = str(out[key]).lower() in ("1", "true", "yes")
+    return out
+
+
+def pcc(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean Pearson correlation over traits, each on its non-NaN rows (NaN if undefined)."""
+    vals = []
+    for j in range(y.shape[1]):
+        m = ~np.isnan(y[:, j])
+        if m.sum() < 2:
+            continue
+        a, b = y[m, j] - y[m, j].mean(), p[m, j] - p[m, j].mean()
+        den = np.sqrt((a * a).sum() * (b * b).sum())
+        if den > 0:
+            vals.append(float((a * b).sum() / den))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE over the observed (non-NaN) targets only; NaN targets contribute nothing."""
+    mask = ~torch.isnan(target)
+    diff = torch.where(mask, pred - torch.nan_to_num(target), torch.zeros_like(pred))
+    return (diff * diff).sum() / mask.sum().clamp(min=1)
+
+
+def _mse(y: np.ndarray, p: np.ndarray) -> float:
+    m = ~np.isnan(y)
+    return float(np.mean((y[m] - p[m]) ** 2)) if m.any() else float("nan")
+
+
+@contextlib.contextmanager
+def _deterministic():
+    prev = torch.are_deterministic_algorithms_enabled()
+    prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev, warn_only=prev_warn)
+
+
+class TransformerRegressor:
+    """The gpbench model: ``fit(X, Y, valid)`` / ``predict(X)`` in original trait units."""
+
+    def __init__(self, options: dict[str, Any], context: ModelContext,
+                 multi_trait: bool = False) -> None:
+        self.ctx = context
+        self.multi_trait = multi_trait
+        self.device = resolve_device(context.device)
+        self.o = resolve_options(options, self.device)
+        self.fit_info: dict[str, Any] = {}
+        self.net: GenomicTransformer | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _autocast(self):
+        if self.o["amp"] and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _attention_kernels(self):
+        """On CUDA, keep attention on the memory-efficient / flash SDPA kernels."""
+        if self.device.type != "cuda":
+            return contextlib.nullcontext()
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        return sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION])
+
+    def _index(self, n_markers: int) -> np.ndarray:
+        if self.o["profile"] == "paper" or self.o["window"] == 1:
+            return snp_index(n_markers)
+        return window_index(n_markers, self.ctx.markers, self.o["window"])
+
+    def _carve_valid(self, X: np.ndarray, Y: np.ndarray):
+        rng = np.random.default_rng(self.ctx.seed)
+        n = len(X)
+        n_valid = max(2, int(round(self.o["valid_fraction"] * n)))
+        perm = rng.permutation(n)
+        va, tr = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
+        return X[tr], Y[tr], (X[va], Y[va])
+
+    def _predict_std(self, Xt: torch.Tensor, net: torch.nn.Module | None = None) -> np.ndarray:
+        net = self.net if net is None else net
+        assert net is not None
+        net.eval()
+        out = []
+        with torch.no_grad(), self._autocast(), self._attention_kernels():
+            for i in range(0, len(Xt), self.o["eval_batch_size"]):
+                xb = Xt[i: i + self.o["eval_batch_size"]].to(self.device, non_blocking=True)
+                out.append(net(xb).float().cpu())
+        return torch.cat(out).numpy().astype(np.float64)
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X: np.ndarray, Y: np.ndarray,
+            valid: tuple[np.ndarray, np.ndarray] | None = None) -> TransformerRegressor:
+        o = self.o
+        if self.ctx.n_threads and self.ctx.n_threads > 0:
+            torch.set_num_threads(int(self.ctx.n_threads))
+        X = np.asarray(X, dtype=np.float32)
+        Y = np.asarray(Y, dtype=np.float64).reshape(len(X), -1)
+        if valid is None:
+            X, Y, valid = self._carve_valid(X, Y)
+        Xv = np.asarray(valid[0], dtype=np.float32)
+        Yv = np.asarray(valid[1], dtype=np.float64).reshape(len(Xv), -1)
+
+        # target standardisation on the training rows only
+        with np.errstate(all="ignore"):
+            self.y_mean = np.nan_to_num(np.nanmean(Y, axis=0))
+            sd = np.nanstd(Y, axis=0)
+        self.y_sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+        Ys = (Y - self.y_mean) / self.y_sd
+        Yvs = (Yv - self.y_mean) / self.y_sd
+
+        with _deterministic():
+            torch.manual_seed(self.ctx.seed)
+            gen = torch.Generator().manual_seed(self.ctx.seed)
+            self.net = GenomicTransformer(
+                self._index(X.shape[1]), Y.shape[1], embed_dim=o["embed_dim"],
+                n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
+                dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
+                norm_first=o["norm_first"], input_dropout=o["input_dropout"])
+            self.net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
+            self.net.to(self.device)
+            self._train(X, Ys, Xv, Yvs, gen)
+        return self
+
+    def _train(self, X: np.ndarray, Ys: np.ndarray, Xv: np.ndarray, Yvs: np.ndarray,
+               gen: torch.Generator) -> None:
+        o, net, dev = self.o, self.net, self.device
+        assert net is not None
+        pin = dev.type == "cuda"
+        Xt = torch.from_numpy(X)
+        Yt = torch.from_numpy(Ys.astype(np.float32))
+        Xvt = torch.from_numpy(Xv)
+        if pin:  # small enough to live on the GPU
+            Xt, Yt, Xvt = Xt.to(dev), Yt.to(dev), Xvt.to(dev)
+        if o["weight_decay"] > 0:
+            opt = torch.optim.AdamW(net.parameters(), lr=o["lr"], weight_decay=o["weight_decay"])
+        else:
+            opt = torch.optim.Adam(net.parameters(), lr=o["lr"])
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=o["lr_decay"])
+        # optional exponential moving average of the weights: evaluated, kept and restored
+        # instead of the raw weights (smooths the noisy small-sample optimisation)
+        avg = None
+        if o["ema"] > 0:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+            avg = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(o["ema"]),
+                                use_buffers=True)
+        eval_net = net if avg is None else avg.module
+        hist: dict[str, list] = {k: [] for k in
+                                 ("epoch", "train_pcc", "valid_pcc", "train_mse", "valid_mse")}
+        best, best_epoch, best_state, times = -np.inf, 0, None, []
+        n, bs = len(Xt), o["batch_size"]
+        for epoch in range(1, o["max_epochs"] + 1):
+            t0 = time.perf_counter()
+            net.train()
+            perm = torch.randperm(n, generator=gen)
+            preds = torch.empty_like(Yt)
+            for i in range(0, n, bs):
+                idx = perm[i: i + bs].to(Xt.device)
+                with self._autocast(), self._attention_kernels():
+                    out = net(Xt[idx]).float()
+                loss = masked_mse(out, Yt[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if avg is not None:
+                    avg.update_parameters(net)
+                preds[idx] = out.detach()
+            sched.step()
+            pv = self._predict_std(Xvt, eval_net)
+            times.append(time.perf_counter() - t0)
+            tr_p = preds.cpu().numpy().astype(np.float64)
+            v_pcc = pcc(Yvs, pv)
+            hist["epoch"].append(epoch)
+            hist["train_pcc"].append(pcc(Ys, tr_p))
+            hist["valid_pcc"].append(v_pcc)
+            hist["train_mse"].append(_mse(Ys, tr_p))
+            hist["valid_mse"].append(_mse(Yvs, pv))
+            score = v_pcc if np.isfinite(v_pcc) else -np.inf
+            if best_state is None or score > best:
+                best, best_epoch = score, epoch
+                best_state = copy.deepcopy(eval_net.state_dict())
+            if self.ctx.report is not None:
+                self.ctx.report(epoch, float(v_pcc) if np.isfinite(v_pcc) else -1.0)
+            if epoch - best_epoch >= o["patience"]:
+                break
+        assert best_state is not None
+        net.load_state_dict(best_state)
+        # calibration: regress the validation targets on the restored model's predictions
+        # (per trait, observed rows only) and apply that line at predict time
+        self.cal_a, self.cal_b = np.zeros(Ys.shape[1]), np.ones(Ys.shape[1])
+        if o["calibrate"]:
+            pv = self._predict_std(Xvt)
+            for j in range(Ys.shape[1]):
+                m = ~np.isnan(Yvs[:, j])
+                if m.sum() >= 3 and np.var(pv[m, j]) > 0:
+                    b = np.cov(pv[m, j], Yvs[m, j])[0, 1] / np.var(pv[m, j], ddof=1)
+                    b = float(np.clip(b, 0.0, 10.0))
+                    self.cal_b[j] = b
+                    self.cal_a[j] = float(Yvs[m, j].mean() - b * pv[m, j].mean())
+        # NaN is not valid JSON: store None for undefined correlations
+        clean = {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in vs]
+                 for k, vs in hist.items()}
+        self.fit_info = {
+            "history": clean, "best_epoch": best_epoch, "epochs_run": len(hist["epoch"]),
+            "best_valid_pcc": None if not np.isfinite(best) else float(best),
+            "epoch_time_s": float(np.mean(times)), "profile": o["profile"],
+            "n_tokens": int(net.n_tokens), "device": str(dev),
+            "calibration": {"intercept": self.cal_a.tolist(), "slope": self.cal_b.tolist()},
+            "n_parameters": int(sum(p.numel() for p in net.parameters())),
+            "options": {k: v for k, v in o.items()},
+        }
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.net is None:
+            raise RuntimeError("predict called before fit")
+        Xt = torch.from_numpy(np.asarray(X, dtype=np.float32))
+        P = self._predict_std(Xt) * self.cal_b + self.cal_a
+        return P * self.y_sd + self.y_mean
