@@ -42,13 +42,13 @@ FAST = {"learning_rate": 0.1, "num_boost_round": 300}
 
 
 def _model(seed=0, report=None, **opts):
-    reg = load_registry(extra=[("gbm", gpbench_gbm)])
+    reg = load_registry([("gbm", gpbench_gbm)], load_entrypoints=False)
     spec = reg.model("gbm")
     return spec.build({**FAST, **opts}, ModelContext(seed=seed, n_threads=1, report=report))
 
 
 def test_registered_spec():
-    reg = load_registry(extra=[("gbm", gpbench_gbm)])
+    reg = load_registry([("gbm", gpbench_gbm)], load_entrypoints=False)
     spec = reg.model("gbm")
     assert spec.uses_validation and not spec.multi_trait
     assert spec.search_space is not None
@@ -124,7 +124,7 @@ def test_report_called_and_pruning_propagates():
 
 
 def test_search_space_gives_valid_options():
-    reg = load_registry(extra=[("gbm", gpbench_gbm)])
+    reg = load_registry([("gbm", gpbench_gbm)], load_entrypoints=False)
     spec = reg.model("gbm")
     X, Y = _additive(seed=6)
     (Xt, Yt), valid, (Xs, Ys) = _split(X, Y)
