@@ -137,3 +137,20 @@ def test_run_directory_lock_refuses_a_second_writer(tmp_path):
         with pytest.raises(RunLockedError, match="another gpbench run"):
             with ResultStore(tmp_path).lock():
                 pass
+
+
+def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
+    from gpbench.runner import TuneConfig
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    summary = run(registry, tmp_path, ["ridge"], dataset="sim", traits=["trait1"],
+                  dataset_options={"n_strains": "80", "n_markers": "100"}, k=2,
+                  model_options={}, tune=TuneConfig(4, storage, jobs=2))
+    assert not summary.failed
+    import optuna
+
+    names = optuna.get_all_study_names(storage)
+    assert len(names) == 2  # one study per unit (2 folds)
+    for name in names:
+        study = optuna.load_study(study_name=name, storage=storage)
+        assert len(study.trials) == 4

@@ -43,6 +43,7 @@ class TuneConfig:
     storage: str | None = None
     metric: str = "pcc"
     timeout_s: float | None = None
+    jobs: int = 1  # processes sharing one study through the storage
 
 
 @dataclass(frozen=True)
@@ -228,11 +229,28 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
     return record
 
 
-def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
-    registry = env.get_registry()
-    entry = registry.entry("model", unit.model)
+@dataclass
+class UnitData:
+    """A unit's view of its dataset: arrays and the boolean row masks of its outer fold."""
+
+    spec: ModelSpec
+    who: str
+    plugin: Any
+    dataset: Dataset
+    X: np.ndarray
+    Y: np.ndarray
+    ids: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+    inner: np.ndarray
+    measured: np.ndarray
+
+
+def unit_data(unit: Unit, env: Environment) -> UnitData:
+    """Resolve the unit's model and dataset and compute its fold masks (checked against the
+    recorded dataset checksum and fold-file hash)."""
+    entry = env.get_registry().entry("model", unit.model)
     spec: ModelSpec = entry.spec
-    who = f"model {spec.name!r} of {entry.plugin.describe()}"
     ds = env.get_dataset(unit)
     if ds.checksum != unit.dataset_checksum:
         raise GpbenchError(f"dataset {unit.dataset!r} changed since the run was planned "
@@ -242,17 +260,24 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         raise GpbenchError(f"fold file {unit.fold_file} does not match its recorded hash")
     if list(plan.assignment.index) != ds.sample_ids:
         raise GpbenchError("fold file samples do not match the dataset's samples")
-
     test = plan.test_mask(unit.repeat, unit.fold)
     train = ~test
     ids = np.asarray(ds.sample_ids)
     inner = np.zeros(len(ids), dtype=bool)
     inner[train] = inner_validation_mask(ids[train], unit.seed, unit.repeat, unit.fold,
                                          unit.inner_fraction)
-    X = ds.genotypes
     Y = ds.traits[list(unit.traits)].to_numpy(dtype=np.float64)
     measured = ~np.isnan(Y).all(axis=1) if spec.multi_trait else ~np.isnan(Y[:, 0])
-    fit_rows, valid_rows = _fit_rows(measured, train, inner, spec.uses_validation)
+    return UnitData(spec, f"model {spec.name!r} of {entry.plugin.describe()}", entry.plugin,
+                    ds, ds.genotypes, Y, ids, train, test, inner, measured)
+
+
+def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
+    registry = env.get_registry()
+    d = unit_data(unit, env)
+    spec, who, ds, X, Y, ids = d.spec, d.who, d.dataset, d.X, d.Y, d.ids
+    train, test, measured = d.train, d.test, d.measured
+    fit_rows, valid_rows = _fit_rows(measured, train, d.inner, spec.uses_validation)
     if fit_rows.sum() < 2:
         raise GpbenchError(f"only {int(fit_rows.sum())} measured training samples for "
                            f"{', '.join(unit.traits)}")
@@ -264,8 +289,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         from .tuning import tune
 
         t0 = time.perf_counter()
-        tuned = tune(spec, unit, X, Y, train & measured, ids, who=who,
-                     base_options=options)
+        tuned = tune(unit, env, d, base_options=options)
         timing["tune_s"] = time.perf_counter() - t0
         options.update(tuned["best_params"])
         out["tuning"] = tuned
@@ -289,6 +313,6 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
                               "y_pred": yp.tolist()}
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
-                "multi_trait": spec.multi_trait, "versions": _versions(entry.plugin),
+                "multi_trait": spec.multi_trait, "versions": _versions(d.plugin),
                 "dataset_version": ds.version})
     return out

@@ -5,18 +5,29 @@ inner validation samples (mean PCC over traits by default). Models that early-st
 split carved from the trial's training part, so the samples that score a trial never steer its
 early stopping. The outer test fold is never passed in. After the search the runner refits the
 best options on the whole training fold and scores the test fold once.
+
+With ``TuneConfig.jobs > 1`` the trials of one study run in several processes that share it
+through an Optuna RDB storage (``--optuna-storage``; a temporary SQLite file when none is
+given). On a cluster, point every worker at the same PostgreSQL URL.
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import tempfile
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import GpbenchError
 from .protocol import inner_validation_mask
-from .types import ModelContext, ModelSpec
+from .types import ModelContext
+
+if TYPE_CHECKING:
+    from .runner import Environment, Unit, UnitData
 
 
 def _score(metric: str, Y: np.ndarray, P: np.ndarray) -> float:
@@ -36,68 +47,134 @@ def _score(metric: str, Y: np.ndarray, P: np.ndarray) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def tune(spec: ModelSpec, unit: Any, X: np.ndarray, Y: np.ndarray, train_rows: np.ndarray,
-         ids: np.ndarray, *, who: str, base_options: Mapping[str, Any]) -> dict[str, Any]:
-    """Search ``spec.search_space`` with ``unit.tune.n_trials`` trials on ``train_rows`` only."""
+@dataclass
+class TuningRows:
+    fit: np.ndarray
+    stop: np.ndarray | None
+    score: np.ndarray
+
+
+def tuning_rows(unit: Unit, d: UnitData) -> TuningRows:
+    """Rows for trials, all inside ``d.train``: fit, early-stopping and scoring rows."""
+    train_rows = d.train & d.measured
+    ids = d.ids
+    tr_idx = np.flatnonzero(train_rows)
+    score_mask = inner_validation_mask(ids[tr_idx], unit.seed, unit.repeat, unit.fold,
+                                       unit.inner_fraction)
+    score = np.zeros(len(ids), bool)
+    score[tr_idx[score_mask]] = True
+    fit = np.zeros(len(ids), bool)
+    fit[tr_idx[~score_mask]] = True
+    stop = None
+    if d.spec.uses_validation:
+        fi = np.flatnonzero(fit)
+        stop_mask = inner_validation_mask(ids[fi], unit.seed + 7919, unit.repeat, unit.fold,
+                                          unit.inner_fraction)
+        stop = np.zeros(len(ids), bool)
+        stop[fi[stop_mask]] = True
+        fit[fi[stop_mask]] = False
+    return TuningRows(fit, stop, score)
+
+
+def _seed(unit: Unit) -> int:
+    return unit.seed * 1000 + unit.repeat * 100 + unit.fold
+
+
+def _study(unit: Unit, storage: str | None, worker: int = 0) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        study_name=f"gpbench-{unit.unit_id}", storage=storage, load_if_exists=True,
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=_seed(unit) + worker),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5))
+
+
+def _optimize(unit: Unit, d: UnitData, study: Any, n_trials: int,
+              base_options: Mapping[str, Any]) -> None:
     import optuna
 
     from .runner import fit_predict
 
-    if spec.search_space is None:
-        raise GpbenchError(f"{who} declares no search space, so --tune cannot tune it; "
-                           "run it without --tune or add search_space to its ModelSpec")
+    rows = tuning_rows(unit, d)
     cfg = unit.tune
-    tr_idx = np.flatnonzero(train_rows)
-    score_mask = inner_validation_mask(ids[tr_idx], unit.seed, unit.repeat, unit.fold,
-                                       unit.inner_fraction)
-    score_rows = np.zeros(len(ids), bool)
-    score_rows[tr_idx[score_mask]] = True
-    fit_rows = np.zeros(len(ids), bool)
-    fit_rows[tr_idx[~score_mask]] = True
-    stop_rows = None
-    if spec.uses_validation:
-        fi = np.flatnonzero(fit_rows)
-        stop_mask = inner_validation_mask(ids[fi], unit.seed + 7919, unit.repeat, unit.fold,
-                                          unit.inner_fraction)
-        stop_rows = np.zeros(len(ids), bool)
-        stop_rows[fi[stop_mask]] = True
-        fit_rows[fi[stop_mask]] = False
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seed = unit.seed * 1000 + unit.repeat * 100 + unit.fold
-    study = optuna.create_study(
-        study_name=f"gpbench-{unit.unit_id}", storage=cfg.storage, load_if_exists=True,
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5))
 
     def objective(trial: optuna.Trial) -> float:
-        params = spec.search_space(trial)
+        params = d.spec.search_space(trial)
 
         def report(step: int, value: float) -> None:
             trial.report(value, step)
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        ctx = ModelContext(seed=seed, n_threads=unit.n_threads, device=unit.device,
-                           report=report)
-        pred, _, _ = fit_predict(spec, {**base_options, **params}, ctx, X, Y, fit_rows,
-                                 stop_rows, score_rows, who)
-        value = _score(cfg.metric, Y[score_rows], pred)
+        ctx = ModelContext(seed=_seed(unit), markers=d.dataset.markers,
+                           n_threads=unit.n_threads, device=unit.device, report=report)
+        pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
+                                 rows.stop, rows.score, d.who)
+        value = _score(cfg.metric, d.Y[rows.score], pred)
         if not np.isfinite(value):
             raise optuna.TrialPruned()
         return value
 
-    done = len([t for t in study.trials if t.state.is_finished()])
-    remaining = max(cfg.n_trials - done, 0)
-    if remaining:
-        study.optimize(objective, n_trials=remaining, timeout=cfg.timeout_s,
+    if n_trials > 0:
+        study.optimize(objective, n_trials=n_trials, timeout=cfg.timeout_s,
                        catch=(ValueError, ArithmeticError))
-    completed = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+
+def _worker(unit: Unit, env: Environment, storage: str, n_trials: int, worker: int,
+            base_options: dict[str, Any]) -> None:
+    from .runner import unit_data
+
+    d = unit_data(unit, env)
+    _optimize(unit, d, _study(unit, storage, worker), n_trials, base_options)
+
+
+def tune(unit: Unit, env: Environment, d: UnitData,
+         base_options: Mapping[str, Any]) -> dict[str, Any]:
+    """Run ``unit.tune.n_trials`` trials of ``d.spec.search_space`` on the training fold."""
+    import optuna
+
+    if d.spec.search_space is None:
+        raise GpbenchError(f"{d.who} declares no search space, so --tune cannot tune it; "
+                           "run it without --tune or add search_space to its ModelSpec")
+    cfg = unit.tune
+    storage = cfg.storage
+    tmp = None
+    if cfg.jobs > 1 and storage is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gpbench-tune-")
+        storage = f"sqlite:///{Path(tmp.name) / 'study.db'}"
+    try:
+        study = _study(unit, storage)
+        done = len([t for t in study.trials if t.state.is_finished()])
+        remaining = max(cfg.n_trials - done, 0)
+        shares = [remaining // cfg.jobs + (i < remaining % cfg.jobs)
+                  for i in range(max(cfg.jobs, 1))]
+        procs = []
+        if cfg.jobs > 1:
+            ctx = mp.get_context("spawn")
+            for i, share in enumerate(shares[1:], start=1):
+                if share:
+                    p = ctx.Process(target=_worker, args=(unit, env, storage, share, i,
+                                                          dict(base_options)))
+                    p.start()
+                    procs.append(p)
+        _optimize(unit, d, study, shares[0], base_options)
+        for p in procs:
+            p.join()
+            if p.exitcode != 0:
+                raise GpbenchError(f"{d.who}: a tuning worker failed (exit code {p.exitcode})")
+        if procs:  # re-read the shared storage for the other workers' trials
+            study = _study(unit, storage)
+        trials = study.trials
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:
-        raise GpbenchError(f"{who}: no tuning trial completed; see the trial errors above")
-    best = study.best_trial
+        raise GpbenchError(f"{d.who}: no tuning trial completed; see the trial errors above")
+    best = max(completed, key=lambda t: t.value)
+    rows = tuning_rows(unit, d)
     return {"best_params": best.params, "best_value": best.value, "metric": cfg.metric,
-            "n_trials": len(study.trials), "n_complete": len(completed),
-            "n_pruned": len([t for t in study.trials
-                             if t.state == optuna.trial.TrialState.PRUNED]),
-            "n_fit": int(fit_rows.sum()), "n_score": int(score_rows.sum())}
+            "n_trials": len(trials), "n_complete": len(completed),
+            "n_pruned": len([t for t in trials if t.state == optuna.trial.TrialState.PRUNED]),
+            "n_fit": int(rows.fit.sum()), "n_score": int(rows.score.sum()), "jobs": cfg.jobs}
