@@ -131,13 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_dir(args: argparse.Namespace) -> Path | None:
+    """--data-dir, else GPBENCH_DATA_DIR, else None (the dataset downloads into the cache)."""
+    if args.data_dir:
+        return args.data_dir
+    env = os.environ.get("GPBENCH_DATA_DIR")
+    return Path(env) if env else None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .api import RunConfig, default_cache_dir, execute, plan_run
     from .plugins import load_registry
     from .runner import Environment, TuneConfig
 
-    data_dir = args.data_dir or (Path(os.environ["GPBENCH_DATA_DIR"])
-                                 if os.environ.get("GPBENCH_DATA_DIR") else None)
+    data_dir = _data_dir(args)
     config = RunConfig(
         models=args.models, dataset=args.dataset, traits=args.traits, k=args.folds,
         seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
@@ -201,9 +208,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from .api import default_cache_dir
         from .types import DataConfig
 
-        data_dir = args.data_dir or (Path(os.environ["GPBENCH_DATA_DIR"])
-                                     if os.environ.get("GPBENCH_DATA_DIR") else None)
-        ds = reg.dataset(args.traits).load(DataConfig(default_cache_dir(), data_dir))
+        ds = reg.dataset(args.traits).load(DataConfig(default_cache_dir(), _data_dir(args)))
         counts = ds.traits.notna().sum()
         print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples):")
         print(tabulate([[t, int(counts[t])] for t in ds.trait_names], tablefmt="simple"))
