@@ -32,3 +32,16 @@ def test_cli_run_on_yeast_resumes_and_scores_sensibly(tmp_path, yeast_dir, capsy
     capsys.readouterr()
     assert main(args) == 0
     assert "resuming: 20 of 20 units already done" in capsys.readouterr().err
+
+
+def test_committed_fold_file_is_what_gpbench_makes(tmp_path, yeast_dir):
+    """datasets/folds/ holds the folds of the committed leaderboard; the code must agree."""
+    from pathlib import Path
+
+    import gpbench_yeast
+    from gpbench import DataConfig
+    from gpbench.protocol import make_folds
+
+    saved = Path(__file__).parents[1] / "datasets" / "folds" / "yeast-k5-seed0-rep1.csv"
+    ds = gpbench_yeast.load(DataConfig(tmp_path / "cache", yeast_dir))
+    assert make_folds(ds.sample_ids, 5, seed=0).to_csv_bytes() == saved.read_bytes()
