@@ -47,9 +47,15 @@ choices, so the same seed gives the same predictions. The model runs on the CPU 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-import lightgbm as lgb
+# Spinning OpenMP threads make LightGBM pathologically slow on a loaded machine (measured: a
+# 2-thread fit took 285 s instead of 4 s beside one other busy process on 2 cores). Passive
+# waiting costs nothing when the machine is idle. Must be set before LightGBM's OpenMP starts.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import lightgbm as lgb  # noqa: E402
 import numpy as np
 
 from gpbench import ModelContext
