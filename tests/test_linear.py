@@ -101,3 +101,11 @@ def test_lasso_choice_agrees_with_sklearn_lassocv(data):
     ratio = model.fit_info["alpha"] / ref.alpha_
     assert 0.5 < ratio < 2.0  # same or a neighbouring grid point
     assert abs(np.corrcoef(model.predict(X)[:, 0], ref.predict(X))[0, 1]) > 0.98
+
+
+def test_mean_model_predicts_the_training_mean():
+    from gpbench_linear.models import TrainingMean
+
+    Y = np.array([[1.0, np.nan], [3.0, 4.0]])
+    pred = TrainingMean({}, ModelContext()).fit(np.zeros((2, 3)), Y).predict(np.zeros((4, 3)))
+    assert pred.shape == (4, 2) and np.allclose(pred, [[2.0, 4.0]] * 4)

@@ -1,4 +1,4 @@
-"""Built-in linear baselines: lasso, elasticnet, ridge, gblup."""
+"""Built-in classical baselines: lasso, elasticnet, ridge, gblup, and the null model mean."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from gpbench import ModelSpec, hookimpl
 
-from .models import ElasticNetCV, KernelRidge
+from .models import ElasticNetCV, KernelRidge, TrainingMean
 
 _ENET_OPTIONS = {"n_alphas": 100, "eps": 1e-3, "inner_folds": 5, "patience": 10,
                  "tol": 1e-4}
@@ -44,3 +44,6 @@ def register_models(register: Any) -> None:
         name="gblup", factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
         search_space=_ridge_space,
         description="GBLUP: genomic relationship kernel, variance ratio by REML"))
+    register(ModelSpec(
+        name="mean", factory=TrainingMean, multi_trait=True,
+        description="null model: the training mean of each trait (R² ≈ 0)"))

@@ -151,3 +151,20 @@ class KernelRidge:
         Xn = np.asarray(X, np.float64) - self.xm
         Kn = Xn @ self.Xc.T / self.k_scale
         return (Kn @ self.alpha + self.ym)[:, None]
+
+
+class TrainingMean:
+    """The null model: predicts the training mean of each trait (R² ≈ 0 by construction).
+
+    A floor for the leaderboard and a cheap test double for the harness.
+    """
+
+    def __init__(self, options: dict[str, Any], context: ModelContext) -> None:
+        self.fit_info: dict[str, Any] = {}
+
+    def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> TrainingMean:
+        self.mean = np.nanmean(np.asarray(Y, np.float64), axis=0)
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.tile(self.mean, (len(X), 1))
