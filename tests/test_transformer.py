@@ -23,7 +23,7 @@ from gpbench.plugins import load_registry
 from gpbench_transformer import model as tmodel
 from gpbench_transformer.model import GenomicTransformer
 from gpbench_transformer.tokens import snp_index, window_index
-from gpbench_transformer.train import TransformerRegressor, masked_mse, pcc
+from gpbench_transformer.train import TransformerRegressor, masked_mse, pcc, ridge_coefficients
 
 TINY = {"profile": "fast", "window": 8, "embed_dim": 8, "n_heads": 2, "ff_dim": 16,
         "batch_size": 16, "max_epochs": 6, "patience": 6, "lr": 3e-3}
@@ -233,7 +233,7 @@ def test_best_epoch_weights_are_restored():
     X, Y = _data()
     ctx = ModelContext(seed=0, markers=_markers(48), device="cpu", report=report)
     m = TransformerRegressor({**TINY, "max_epochs": 12, "patience": 12, "ema": 0.0,
-                                     "calibrate": False}, ctx)
+                                     "calibrate": False, "n_models": 1}, ctx)
     holder["m"] = m
     # validation targets anti-correlated with the signal: the more it learns, the worse it gets
     m.fit(X[:60], Y[:60], valid=(X[60:], -Y[60:]))
@@ -251,7 +251,7 @@ def test_best_epoch_weights_are_restored():
 
 
 def test_calibration_is_a_line_fitted_on_the_validation_rows():
-    m, X, Y, cut = _fit(options={"calibrate": True})
+    m, X, Y, cut = _fit(options={"calibrate": True, "n_models": 1})
     raw = m._predict_std(torch.from_numpy(X[cut:].astype(np.float32)))[:, 0]
     ys = (Y[cut:, 0] - m.y_mean[0]) / m.y_sd[0]
     b = np.cov(raw, ys)[0, 1] / np.var(raw, ddof=1)
@@ -395,3 +395,74 @@ def test_short_training_run_on_gpu():
     P = m.predict(X[90:])
     assert P.shape == (30, 2) and np.isfinite(P).all()
     print(f"GPU epoch time {m.fit_info['epoch_time_s']:.2f} s")
+
+
+# --------------------------------------------------------------------------- ensemble, warm start
+
+
+def test_ensemble_averages_members_and_calibrates_the_average():
+    calls = []
+    m, X, Y, cut = _fit(options={"n_models": 2, "calibrate": True},
+                        report=lambda step, value: calls.append(step))
+    assert len(m.nets) == 2 and m.net is m.nets[0]
+    info = m.fit_info
+    assert len(info["members"]) == 2 and "ensemble_valid_pcc" in info
+    json.dumps(info)
+    assert calls == list(range(1, info["epochs_run"] + 1))  # only the first member reports
+    Xt = torch.from_numpy(X.astype(np.float32))
+    raw = [m._predict_std(Xt, net)[:, 0] for net in m.nets]
+    assert not np.allclose(raw[0], raw[1])  # members differ by seed
+    expected = ((raw[0] + raw[1]) / 2 * m.cal_b[0] + m.cal_a[0]) * m.y_sd[0] + m.y_mean[0]
+    np.testing.assert_allclose(m.predict(X)[:, 0], expected, rtol=1e-6)
+    # calibration line fitted on the averaged validation predictions
+    pv = (raw[0][cut:] + raw[1][cut:]) / 2
+    ys = (Y[cut:, 0] - m.y_mean[0]) / m.y_sd[0]
+    b = np.cov(pv, ys)[0, 1] / np.var(pv, ddof=1)
+    assert m.cal_b[0] == pytest.approx(np.clip(b, 0, 10), rel=1e-5)
+
+
+def test_ridge_coefficients_match_closed_form():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 50))
+    Xc = X - X.mean(0)
+    y = Xc[:, :3].sum(1) + rng.normal(size=30)
+    Y = np.stack([y, np.where(np.arange(30) % 4 == 0, np.nan, y)], axis=1)
+    B = ridge_coefficients(Xc, Y)
+    assert B.shape == (50, 2) and np.isfinite(B).all()
+    # a ridge solution: beta = Xc' alpha for some penalty; prediction correlates with y
+    assert np.corrcoef(Xc @ B[:, 0], y)[0, 1] > 0.9
+    lam_ok = []
+    for lam in np.linalg.eigvalsh(Xc @ Xc.T).mean() * np.logspace(-3, 2, 25):
+        ref = Xc.T @ np.linalg.solve(Xc @ Xc.T + lam * np.eye(30), y - y.mean())
+        lam_ok.append(np.allclose(B[:, 0], ref, atol=1e-8))
+    assert sum(lam_ok) == 1
+
+
+@pytest.mark.parametrize("pool", ["mean", "flatten"])
+def test_warm_start_puts_the_linear_model_on_the_residual_path(pool):
+    torch.manual_seed(0)
+    index = window_index(20, None, 5)
+    net = GenomicTransformer(index, 2, embed_dim=8, n_heads=2, ff_dim=8, pool=pool)
+    coef = np.random.default_rng(0).normal(size=(20, 2))
+    x = torch.randn(6, 20)
+
+    def linear_path(n):
+        e = n.embed(x)
+        h = e.mean(1) if pool == "mean" else e.flatten(1)
+        return n.head(h)
+
+    before = linear_path(net).detach()
+    net.warm_start_linear(coef)
+    gain = linear_path(net).detach() - before
+    torch.testing.assert_close(gain, x @ torch.as_tensor(coef, dtype=torch.float32),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_ridge_init_trains_and_can_keep_the_initial_weights():
+    m, X, Y, cut = _fit(options={"init": "ridge", "keep_initial": True, "lr": 3e-2,
+                                 "max_epochs": 8, "patience": 8}, n=160)
+    info = m.fit_info
+    assert 0 <= info["best_epoch"] <= info["epochs_run"]
+    assert pcc(Y[cut:], m.predict(X[cut:])) > 0.5
+    with pytest.raises(ValueError):
+        TransformerRegressor({"init": "bogus"}, ModelContext(device="cpu"))

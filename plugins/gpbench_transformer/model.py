@@ -87,6 +87,25 @@ class GenomicTransformer(nn.Module):
     def n_tokens(self) -> int:
         return self.embed.n_tokens
 
+    @torch.no_grad()
+    def warm_start_linear(self, coef: np.ndarray) -> None:
+        """Add a linear model ``coef`` (markers x outputs, on centred genotypes) to the embedding.
+
+        Token ``k``'s embedding weights get ``coef_k @ pinv(H_k).T`` added, where ``H_k`` is the
+        head's weight acting on token ``k`` (``head.weight / n_tokens`` with mean pooling). Along
+        the residual stream (embedding -> pooling -> head, which a pre-norm encoder passes
+        through unchanged) the network then starts as that linear model plus what the attention
+        and feed-forward sublayers and the random part of the embedding add.
+        """
+        coef = torch.as_tensor(np.asarray(coef), dtype=self.embed.weight.dtype)
+        coef = torch.cat([coef, coef.new_zeros(1, coef.shape[1])])  # padded slots: zero
+        per_token = coef[self.embed.index].view(self.embed.n_tokens, self.embed.width, -1)
+        w = self.head.weight.detach()
+        d = self.embed.weight.shape[-1]
+        for k in range(self.embed.n_tokens):
+            h_k = w / self.embed.n_tokens if self.pool == "mean" else w[:, k * d:(k + 1) * d]
+            self.embed.weight[k] += per_token[k] @ torch.linalg.pinv(h_k).T
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # (batch, tokens, embed_dim): attention runs over the token axis
         h = self.encoder(self.embed(x, self.input_dropout))

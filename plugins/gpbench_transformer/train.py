@@ -26,13 +26,16 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
               "lr": 1e-4, "weight_decay": 0.0, "batch_size": 8, "max_epochs": 1000,
               "patience": 35, "pool": "flatten", "lr_decay": 1.0, "amp": True,
               "attn_dropout": None, "norm_first": False,
-              "input_dropout": 0.0, "ema": 0.0, "calibrate": False},
+              "input_dropout": 0.0, "ema": 0.0, "calibrate": False, "init": "xavier",
+              "n_models": 1, "keep_initial": False},
     # CPU profile: see the package docstring for how these were chosen
-    "fast": {"window": 128, "embed_dim": 32, "n_heads": 2, "ff_dim": 64, "dropout": 0.1,
-             "lr": 3e-4, "weight_decay": 0.0, "batch_size": 32, "max_epochs": 300,
+    # (n_models: members of a seed ensemble, each early-stopped on its own, predictions
+    # averaged; init "ridge": linear warm start of the embedding, tried and not adopted)
+    "fast": {"window": 256, "embed_dim": 32, "n_heads": 2, "ff_dim": 64, "dropout": 0.1,
+             "lr": 3e-4, "weight_decay": 0.0, "batch_size": 32, "max_epochs": 100,
              "patience": 20, "pool": "mean", "lr_decay": 1.0, "amp": False,
-             "attn_dropout": 0.0, "norm_first": True, "input_dropout": 0.3, "ema": 0.99,
-             "calibrate": True},
+             "attn_dropout": 0.0, "norm_first": True, "input_dropout": 0.5, "ema": 0.99,
+             "calibrate": True, "init": "xavier", "n_models": 2, "keep_initial": False},
 }
 
 
@@ -43,6 +46,7 @@ OPTIONS: dict[str, Any] = {
     "max_epochs": None, "patience": None, "pool": None, "lr_decay": None, "amp": None,
     "valid_fraction": 0.2, "eval_batch_size": 64, "attn_dropout": None,
     "norm_first": None, "input_dropout": None, "ema": None, "calibrate": None,
+    "init": None, "n_models": None, "keep_initial": None,
 }
 
 
@@ -71,16 +75,50 @@ def resolve_options(options: dict[str, Any], device: torch.device) -> dict[str, 
         if out.get(key) is None:
             out[key] = default
     for key in ("window", "embed_dim", "n_heads", "ff_dim", "n_layers", "batch_size",
-                "max_epochs", "patience", "eval_batch_size"):
+                "max_epochs", "patience", "eval_batch_size", "n_models"):
         out[key] = int(out[key])
     for key in ("dropout", "lr", "weight_decay", "lr_decay", "valid_fraction",
                 "input_dropout", "ema"):
         out[key] = float(out[key])
     if out["attn_dropout"] is not None:
         out["attn_dropout"] = float(out["attn_dropout"])
-    for key in ("amp", "norm_first", "calibrate"):
+    for key in ("amp", "norm_first", "calibrate", "keep_initial"):
         out[key] = str(out[key]).lower() in ("1", "true", "yes")
+    out["init"] = str(out["init"]).lower()
+    if out["init"] not in ("xavier", "ridge"):
+        raise ValueError(f"init must be 'xavier' or 'ridge', got {out['init']!r}")
+    if out["n_models"] < 1:
+        raise ValueError(f"n_models must be >= 1, got {out['n_models']}")
     return out
+
+
+def ridge_coefficients(Xc: np.ndarray, Ys: np.ndarray, n_grid: int = 25) -> np.ndarray:
+    """Ridge coefficients ``(markers, traits)`` per trait, penalty by exact leave-one-out error.
+
+    ``Xc`` are centred genotypes, ``Ys`` standardised targets (NaN = not observed: that trait's
+    ridge uses its observed rows only). Kernel form: ``beta = Xc' (K + lam I)^-1 y``, with the
+    eigen-decomposition of ``K = Xc Xc'`` making every penalty on the grid cheap.
+    """
+    Xc = np.asarray(Xc, dtype=np.float64)
+    B = np.zeros((Xc.shape[1], Ys.shape[1]))
+    for j in range(Ys.shape[1]):
+        m = ~np.isnan(Ys[:, j])
+        if m.sum() < 3:
+            continue
+        Xm, y = Xc[m], Ys[m, j] - Ys[m, j].mean()
+        s, U = np.linalg.eigh(Xm @ Xm.T)
+        s = np.clip(s, 0.0, None)
+        eta = U.T @ y
+        best, best_lam = np.inf, 1.0
+        for lam in s.mean() * np.logspace(-3, 2, n_grid):
+            shrink = s / (s + lam)
+            resid = y - U @ (shrink * eta)
+            h = np.einsum("ij,j,ij->i", U, shrink, U)
+            loo = float(np.mean((resid / np.clip(1.0 - h, 1e-8, None)) ** 2))
+            if loo < best:
+                best, best_lam = loo, lam
+        B[:, j] = Xm.T @ (U @ (eta / (s + best_lam)))
+    return B
 
 
 def pcc(y: np.ndarray, p: np.ndarray) -> float:
@@ -131,6 +169,7 @@ class TransformerRegressor:
         self.o = resolve_options(options, self.device)
         self.fit_info: dict[str, Any] = {}
         self.net: GenomicTransformer | None = None
+        self.nets: list[GenomicTransformer] = []
 
     # ------------------------------------------------------------------ helpers
     def _autocast(self):
@@ -190,21 +229,62 @@ class TransformerRegressor:
         Ys = (Y - self.y_mean) / self.y_sd
         Yvs = (Yv - self.y_mean) / self.y_sd
 
+        coef = None
+        if o["init"] == "ridge":  # linear warm start, fitted on the training rows only
+            coef = ridge_coefficients(X - X.mean(axis=0), Ys)
+        self.nets, infos = [], []
         with _deterministic():
-            torch.manual_seed(self.ctx.seed)
-            gen = torch.Generator().manual_seed(self.ctx.seed)
-            self.net = GenomicTransformer(
-                self._index(X.shape[1]), Y.shape[1], embed_dim=o["embed_dim"],
-                n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
-                dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
-                norm_first=o["norm_first"], input_dropout=o["input_dropout"])
-            self.net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
-            self.net.to(self.device)
-            self._train(X, Ys, Xv, Yvs, gen)
+            for k in range(o["n_models"]):
+                seed = self.ctx.seed + k  # ensemble members differ by seed only
+                torch.manual_seed(seed)
+                gen = torch.Generator().manual_seed(seed)
+                net = GenomicTransformer(
+                    self._index(X.shape[1]), Y.shape[1], embed_dim=o["embed_dim"],
+                    n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
+                    dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
+                    norm_first=o["norm_first"], input_dropout=o["input_dropout"])
+                net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
+                if coef is not None:
+                    net.warm_start_linear(coef)
+                net.to(self.device)
+                self.net = net
+                infos.append(self._train(X, Ys, Xv, Yvs, gen, report=k == 0))
+                self.nets.append(net)
+        self.net = self.nets[0]
+        self._calibrate(Xv, Yvs)
+        self.fit_info = {**infos[0], "epoch_time_s": float(np.mean([i["epoch_time_s"]
+                                                                  for i in infos])),
+                         "calibration": {"intercept": self.cal_a.tolist(),
+                                         "slope": self.cal_b.tolist()}}
+        if len(infos) > 1:
+            self.fit_info["members"] = [{k: i[k] for k in ("best_epoch", "epochs_run",
+                                                            "best_valid_pcc")} for i in infos]
+            self.fit_info["ensemble_valid_pcc"] = pcc(Yvs, self._predict_ens(Xv))
         return self
 
+    def _predict_ens(self, X: np.ndarray) -> np.ndarray:
+        """Mean standardised prediction of the ensemble members (uncalibrated)."""
+        Xt = torch.from_numpy(np.asarray(X, dtype=np.float32))
+        return np.mean([self._predict_std(Xt, net) for net in self.nets], axis=0)
+
+    def _calibrate(self, Xv: np.ndarray, Yvs: np.ndarray) -> None:
+        """Regress the validation targets on the (ensemble's) validation predictions, per trait
+        on its observed rows, and apply that line at predict time."""
+        n_out = Yvs.shape[1]
+        self.cal_a, self.cal_b = np.zeros(n_out), np.ones(n_out)
+        if not self.o["calibrate"]:
+            return
+        pv = self._predict_ens(Xv)
+        for j in range(n_out):
+            m = ~np.isnan(Yvs[:, j])
+            if m.sum() >= 3 and np.var(pv[m, j]) > 0:
+                b = np.cov(pv[m, j], Yvs[m, j])[0, 1] / np.var(pv[m, j], ddof=1)
+                b = float(np.clip(b, 0.0, 10.0))
+                self.cal_b[j] = b
+                self.cal_a[j] = float(Yvs[m, j].mean() - b * pv[m, j].mean())
+
     def _train(self, X: np.ndarray, Ys: np.ndarray, Xv: np.ndarray, Yvs: np.ndarray,
-               gen: torch.Generator) -> None:
+               gen: torch.Generator, report: bool = True) -> dict[str, Any]:
         o, net, dev = self.o, self.net, self.device
         assert net is not None
         pin = dev.type == "cuda"
@@ -229,6 +309,10 @@ class TransformerRegressor:
         hist: dict[str, list] = {k: [] for k in
                                  ("epoch", "train_pcc", "valid_pcc", "train_mse", "valid_mse")}
         best, best_epoch, best_state, times = -np.inf, 0, None, []
+        if o["keep_initial"]:  # the initial weights (e.g. the linear warm start) may win
+            v0 = pcc(Yvs, self._predict_std(Xvt, eval_net))
+            best = v0 if np.isfinite(v0) else -np.inf
+            best_state = copy.deepcopy(eval_net.state_dict())
         n, bs = len(Xt), o["batch_size"]
         for epoch in range(1, o["max_epochs"] + 1):
             t0 = time.perf_counter()
@@ -260,33 +344,20 @@ class TransformerRegressor:
             if best_state is None or score > best:
                 best, best_epoch = score, epoch
                 best_state = copy.deepcopy(eval_net.state_dict())
-            if self.ctx.report is not None:
+            if report and self.ctx.report is not None:
                 self.ctx.report(epoch, float(v_pcc) if np.isfinite(v_pcc) else -1.0)
             if epoch - best_epoch >= o["patience"]:
                 break
         assert best_state is not None
         net.load_state_dict(best_state)
-        # calibration: regress the validation targets on the restored model's predictions
-        # (per trait, observed rows only) and apply that line at predict time
-        self.cal_a, self.cal_b = np.zeros(Ys.shape[1]), np.ones(Ys.shape[1])
-        if o["calibrate"]:
-            pv = self._predict_std(Xvt)
-            for j in range(Ys.shape[1]):
-                m = ~np.isnan(Yvs[:, j])
-                if m.sum() >= 3 and np.var(pv[m, j]) > 0:
-                    b = np.cov(pv[m, j], Yvs[m, j])[0, 1] / np.var(pv[m, j], ddof=1)
-                    b = float(np.clip(b, 0.0, 10.0))
-                    self.cal_b[j] = b
-                    self.cal_a[j] = float(Yvs[m, j].mean() - b * pv[m, j].mean())
         # NaN is not valid JSON: store None for undefined correlations
         clean = {k: [None if isinstance(v, float) and not np.isfinite(v) else v for v in vs]
                  for k, vs in hist.items()}
-        self.fit_info = {
+        return {
             "history": clean, "best_epoch": best_epoch, "epochs_run": len(hist["epoch"]),
             "best_valid_pcc": None if not np.isfinite(best) else float(best),
             "epoch_time_s": float(np.mean(times)), "profile": o["profile"],
             "n_tokens": int(net.n_tokens), "device": str(dev),
-            "calibration": {"intercept": self.cal_a.tolist(), "slope": self.cal_b.tolist()},
             "n_parameters": int(sum(p.numel() for p in net.parameters())),
             "options": {k: v for k, v in o.items()},
         }
@@ -294,6 +365,5 @@ class TransformerRegressor:
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self.net is None:
             raise RuntimeError("predict called before fit")
-        Xt = torch.from_numpy(np.asarray(X, dtype=np.float32))
-        P = self._predict_std(Xt) * self.cal_b + self.cal_a
+        P = self._predict_ens(X) * self.cal_b + self.cal_a
         return P * self.y_sd + self.y_mean
