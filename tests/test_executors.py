@@ -20,15 +20,19 @@ def _scores(run_dir):
             for r in ResultStore(run_dir).records() if r["status"] == "ok"}
 
 
+def _assert_same_scores(run_a, run_b, n_units):
+    a, b = _scores(run_a), _scores(run_b)
+    assert a.keys() == b.keys() and len(a) == n_units
+    for key in a:
+        for trait in a[key]:
+            assert a[key][trait] == pytest.approx(b[key][trait], abs=1e-9)
+
+
 def test_isolated_processes_give_the_same_results(registry, tmp_path):
     inproc = run(registry, tmp_path / "a", ["spy", "ridge"], traits=["A", "B"])
     pooled = run(registry, tmp_path / "b", ["spy", "ridge"], traits=["A", "B"],
                  executor=LocalExecutor(jobs=2))
-    a, b = _scores(inproc.run_dir), _scores(pooled.run_dir)
-    assert a.keys() == b.keys() and len(a) == 20
-    for key in a:
-        for trait in a[key]:
-            assert a[key][trait] == pytest.approx(b[key][trait], abs=1e-9)
+    _assert_same_scores(inproc.run_dir, pooled.run_dir, 20)
 
 
 def test_unit_timeout_kills_only_the_slow_unit(registry, tmp_path):
@@ -55,11 +59,7 @@ def test_dask_local_cluster_matches_local(registry, tmp_path):
     local = run(registry, tmp_path / "a", ["ridge", "spy-mt"], traits=["A", "B"])
     dask = run(registry, tmp_path / "b", ["ridge", "spy-mt"], traits=["A", "B"],
                executor=DaskExecutor(n_workers=2))
-    a, b = _scores(local.run_dir), _scores(dask.run_dir)
-    assert a.keys() == b.keys() and len(a) == 15
-    for key in a:
-        for trait in a[key]:
-            assert a[key][trait] == pytest.approx(b[key][trait], abs=1e-9)
+    _assert_same_scores(local.run_dir, dask.run_dir, 15)
 
 
 def _cli(out, *extra):
