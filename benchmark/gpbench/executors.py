@@ -10,26 +10,16 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
-from .runner import Environment, Unit, run_unit
+from .runner import Environment, Unit, failed_record, run_unit
 
 OnResult = Callable[[Unit, dict[str, Any]], None]
 
 
 class Executor(Protocol):
     def run(self, units: Iterable[Unit], on_result: OnResult, env: Environment) -> None: ...
-
-
-def failed_record(unit: Unit, error: str) -> dict[str, Any]:
-    """A record for a unit that produced none (killed, timed out, worker lost)."""
-    from datetime import datetime
-
-    return {"unit_id": unit.unit_id, "config_hash": unit.config_hash, **unit.config(),
-            "status": "failed", "error": error, "traceback": "", "elapsed_s": float("nan"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _child(unit: Unit, env: Environment, conn: Connection) -> None:

@@ -206,13 +206,25 @@ def _versions(entry_plugin: Any) -> dict[str, Any]:
                        "version": entry_plugin.version}}
 
 
+def record_header(unit: Unit) -> dict[str, Any]:
+    """The fields every record of ``unit`` starts with, whoever writes it."""
+    return {"unit_id": unit.unit_id, "config_hash": unit.config_hash, **unit.config(),
+            "fold_file": Path(unit.fold_file).name}
+
+
+def failed_record(unit: Unit, error: str) -> dict[str, Any]:
+    """A record for a unit that produced none of its own (killed, timed out, worker lost)."""
+    return {**record_header(unit), "status": "failed", "error": error, "traceback": "",
+            "elapsed_s": float("nan"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
 def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
     """Evaluate one unit; always returns a record (``status`` ok or failed)."""
     env = env or Environment()
     started = time.perf_counter()
     record: dict[str, Any] = {
-        "unit_id": unit.unit_id, "config_hash": unit.config_hash, **unit.config(),
-        "fold_file": Path(unit.fold_file).name,
+        **record_header(unit),
         "host": {"machine": platform.machine(), "node": platform.node(), "pid": os.getpid()},
     }
     try:
