@@ -1,10 +1,11 @@
 """Nested hyperparameter search with Optuna, entirely inside one outer training fold.
 
 Each trial fits on the training fold minus the inner validation samples and is scored on the
-inner validation samples (mean PCC over traits by default). Models that early-stop get a second
-split carved from the trial's training part, so the samples that score a trial never steer its
-early stopping. The outer test fold is never passed in. After the search the runner refits the
-best options on the whole training fold and scores the test fold once.
+inner validation samples with a registered metric (mean PCC over traits by default; a
+lower-is-better metric is negated). Models that early-stop get a second split carved from the
+trial's training part, so the samples that score a trial never steer its early stopping. The
+outer test fold is never passed in. After the search the runner refits the best options on the
+whole training fold and scores the test fold once.
 
 With ``TuneConfig.jobs > 1`` the trials of one study run in several processes that share it
 through an Optuna RDB storage (``--optuna-storage``; a temporary SQLite file when none is
@@ -24,26 +25,21 @@ import numpy as np
 
 from .errors import GpbenchError
 from .protocol import inner_validation_mask
-from .types import ModelContext
+from .types import MetricSpec, ModelContext
 
 if TYPE_CHECKING:
     from .runner import Environment, Unit, UnitData
 
 
-def _score(metric: str, Y: np.ndarray, P: np.ndarray) -> float:
+def _score(metric: MetricSpec, Y: np.ndarray, P: np.ndarray) -> float:
+    """Mean of a registered metric over traits, each on its measured rows (higher = better)."""
     vals = []
     for j in range(Y.shape[1]):
         m = ~np.isnan(Y[:, j])
-        yt, yp = Y[m, j], P[m, j]
-        if len(yt) < 3:
+        if m.sum() < 3:
             continue
-        if metric == "pcc":
-            if np.std(yp) == 0 or np.std(yt) == 0:
-                vals.append(0.0)
-            else:
-                vals.append(float(np.corrcoef(yt, yp)[0, 1]))
-        else:  # r2
-            vals.append(1.0 - float(np.sum((yt - yp) ** 2) / np.sum((yt - yt.mean()) ** 2)))
+        value = float(metric.fn(Y[m, j], P[m, j]))
+        vals.append(value if metric.higher_is_better else -value)
     return float(np.mean(vals)) if vals else float("nan")
 
 
@@ -90,13 +86,12 @@ def _study(unit: Unit, storage: str | None, worker: int = 0) -> Any:
         pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5))
 
 
-def _optimize(unit: Unit, d: UnitData, study: Any, n_trials: int,
-              base_options: Mapping[str, Any]) -> None:
+def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: int,
+              base_options: Mapping[str, Any], metric: MetricSpec) -> None:
     import optuna
 
     from .runner import fit_predict
 
-    rows = tuning_rows(unit, d)
     cfg = unit.tune
 
     def objective(trial: optuna.Trial) -> float:
@@ -111,7 +106,7 @@ def _optimize(unit: Unit, d: UnitData, study: Any, n_trials: int,
                            n_threads=unit.n_threads, device=unit.device, report=report)
         pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
                                  rows.stop, rows.score, d.who)
-        value = _score(cfg.metric, d.Y[rows.score], pred)
+        value = _score(metric, d.Y[rows.score], pred)
         if not np.isfinite(value):
             raise optuna.TrialPruned()
         return value
@@ -126,7 +121,9 @@ def _worker(unit: Unit, env: Environment, storage: str, n_trials: int, worker: i
     from .runner import unit_data
 
     d = unit_data(unit, env)
-    _optimize(unit, d, _study(unit, storage, worker), n_trials, base_options)
+    metric = env.get_registry().metric(unit.tune.metric)
+    _optimize(unit, d, tuning_rows(unit, d), _study(unit, storage, worker), n_trials,
+              base_options, metric)
 
 
 def tune(unit: Unit, env: Environment, d: UnitData,
@@ -138,6 +135,8 @@ def tune(unit: Unit, env: Environment, d: UnitData,
         raise GpbenchError(f"{d.who} declares no search space, so --tune cannot tune it; "
                            "run it without --tune or add search_space to its ModelSpec")
     cfg = unit.tune
+    metric = env.get_registry().metric(cfg.metric)  # unknown names fail before any trial
+    rows = tuning_rows(unit, d)
     storage = cfg.storage
     tmp = None
     if cfg.jobs > 1 and storage is None:
@@ -158,7 +157,7 @@ def tune(unit: Unit, env: Environment, d: UnitData,
                                                           dict(base_options)))
                     p.start()
                     procs.append(p)
-        _optimize(unit, d, study, shares[0], base_options)
+        _optimize(unit, d, rows, study, shares[0], base_options, metric)
         for p in procs:
             p.join()
             if p.exitcode != 0:
@@ -173,7 +172,6 @@ def tune(unit: Unit, env: Environment, d: UnitData,
     if not completed:
         raise GpbenchError(f"{d.who}: no tuning trial completed; see the trial errors above")
     best = max(completed, key=lambda t: t.value)
-    rows = tuning_rows(unit, d)
     return {"best_params": best.params, "best_value": best.value, "metric": cfg.metric,
             "n_trials": len(trials), "n_complete": len(completed),
             "n_pruned": len([t for t in trials if t.state == optuna.trial.TrialState.PRUNED]),
