@@ -92,6 +92,11 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
     if not specs:
         raise GpbenchError("no models given; name at least one with --models")
+    for spec in specs:  # unknown options fail before the data are loaded or any unit runs
+        try:
+            spec.check_options(config.model_options.get(spec.name, {}))
+        except ValueError as exc:
+            raise GpbenchError(str(exc)) from exc
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
     traits = resolve_traits(config.traits, ds.trait_names)
@@ -126,11 +131,6 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
                         fold_file=str(fold_file), fold_sha256=folds.sha256, tune=config.tune,
                         n_threads=n_threads, device=config.device,
                         inner_fraction=config.inner_fraction))
-    for spec in specs:  # fail early on unknown options, before any unit runs
-        unknown = set(config.model_options.get(spec.name, {})) - set(spec.options)
-        if unknown:
-            raise GpbenchError(f"model {spec.name!r} has no option(s) {sorted(unknown)}; its "
-                               f"options are {sorted(spec.options) or 'none'}")
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
     return Plan(config, ds, folds, fold_file, units, store, refs)

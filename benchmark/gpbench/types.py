@@ -159,13 +159,15 @@ class ModelSpec:
     description: str = ""
     accelerator: bool = False
 
-    def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise ValueError naming any option this model does not declare."""
         unknown = sorted(set(options) - set(self.options))
         if unknown:
-            raise ValueError(
-                f"model {self.name!r} has no option(s) {unknown}; "
-                f"its options are {sorted(self.options)}"
-            )
+            raise ValueError(f"model {self.name!r} has no option(s) {unknown}; its options "
+                             f"are {sorted(self.options) or 'none'}")
+
+    def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
+        self.check_options(options)
         return self.factory({**self.options, **options}, context)
 
 
