@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import GpbenchError
+from .preprocess import FoldPreprocessor
 from .protocol import FoldPlan, inner_validation_mask
 from .types import Dataset, ModelContext, ModelSpec
 
@@ -97,16 +98,30 @@ def _fit_rows(measured: np.ndarray, train: np.ndarray, inner: np.ndarray,
 def fit_predict(spec: ModelSpec, options: Mapping[str, Any], context: ModelContext,
                 X: np.ndarray, Y: np.ndarray, fit_rows: np.ndarray,
                 valid_rows: np.ndarray | None, predict_rows: np.ndarray,
-                who: str) -> tuple[np.ndarray, dict[str, Any], dict[str, float]]:
+                who: str, *, maf: float = 0.0,
+                min_call_rate: float = 0.0) -> tuple[np.ndarray, dict[str, Any], dict[str, float]]:
     """Build, fit and predict; the only place a model sees data. Returns predictions,
-    the model's ``fit_info`` and timings."""
-    model = spec.build(options, context)
-    valid = (X[valid_rows], Y[valid_rows]) if valid_rows is not None else None
+    the model's ``fit_info`` (plus ``preprocess``: what the marker QC kept) and timings.
+
+    Marker QC and mean imputation (:class:`~gpbench.preprocess.FoldPreprocessor`) are fitted
+    on the fit and validation rows only, never on ``predict_rows``; the model gets finite
+    arrays of the kept markers and ``context.markers`` restricted to them.
+    """
     t0 = time.perf_counter()
-    model.fit(X[fit_rows], Y[fit_rows], valid=valid)
+    train_rows = fit_rows if valid_rows is None else fit_rows | valid_rows
+    pre = FoldPreprocessor.fit(X[train_rows], maf=maf, min_call_rate=min_call_rate)
+    if not pre.keep.all() and context.markers is not None:
+        context = replace(context, markers=context.markers.iloc[pre.keep])
+    model = spec.build(options, context)
+    valid = ((pre.transform(X[valid_rows]), Y[valid_rows]) if valid_rows is not None
+             else None)
+    X_fit = pre.transform(X[fit_rows])
     t1 = time.perf_counter()
-    pred = model.predict(X[predict_rows])
+    model.fit(X_fit, Y[fit_rows], valid=valid)
     t2 = time.perf_counter()
+    pred = model.predict(pre.transform(X[predict_rows]))
+    t3 = time.perf_counter()
     pred = _check_predictions(pred, int(predict_rows.sum()), Y.shape[1], who)
     info = dict(getattr(model, "fit_info", None) or {})
-    return pred, info, {"fit_s": t1 - t0, "predict_s": t2 - t1}
+    info["preprocess"] = pre.summary()
+    return pred, info, {"preprocess_s": t1 - t0, "fit_s": t2 - t1, "predict_s": t3 - t2}

@@ -63,6 +63,8 @@ class Unit:
     n_threads: int = 1
     device: str = "auto"
     inner_fraction: float = 0.2
+    maf: float = 0.01  # marker QC on the training fold (gpbench.preprocess)
+    min_call_rate: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
@@ -74,6 +76,7 @@ class Unit:
             "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
             "tune": asdict(self.tune) if self.tune else None,
             "inner_fraction": self.inner_fraction,
+            "maf": self.maf, "min_call_rate": self.min_call_rate,
         }
 
     @property
@@ -217,7 +220,8 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
                            markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
-    pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who)
+    pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who,
+                                maf=unit.maf, min_call_rate=unit.min_call_rate)
     timing.update(t)
 
     metrics: dict[str, dict[str, float]] = {}

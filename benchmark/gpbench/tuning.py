@@ -104,7 +104,8 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
         ctx = ModelContext(seed=_seed(unit), markers=d.dataset.markers,
                            n_threads=unit.n_threads, device=unit.device, report=report)
         pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
-                                 rows.stop, rows.score, d.who)
+                                 rows.stop, rows.score, d.who, maf=unit.maf,
+                                 min_call_rate=unit.min_call_rate)
         value = _score(metric, d.Y[rows.score], pred)
         if not np.isfinite(value):
             raise optuna.TrialPruned()
