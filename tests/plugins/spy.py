@@ -73,7 +73,8 @@ def _space(trial: Any) -> dict[str, Any]:
 
 @hookimpl
 def register_datasets(register: Any) -> None:
-    register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0"))
+    register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0",
+                         options={"n": 60, "load_sleep": 0}))
 
 
 @hookimpl
