@@ -29,6 +29,10 @@ class Dataset:
         version: a version string for the data (shown in reports).
         checksum: a digest of the underlying files (recorded with every result).
         citation: how to cite the data.
+        coding: how genotypes are coded, e.g. ``"0/1 inbred"``, ``"0/1/2"``, ``"-1/0/1"``,
+            ``"0-4 tetraploid dosage"`` (NaN = missing call); empty when not stated.
+        published_folds: folds published with the data (index = sample id, value = fold number
+            ``0..k-1``), or ``None``.
     """
 
     name: str
@@ -38,6 +42,8 @@ class Dataset:
     version: str
     checksum: str
     citation: str = ""
+    coding: str = ""
+    published_folds: pd.Series | None = None
 
     def __post_init__(self) -> None:
         n, p = self.genotypes.shape
@@ -81,7 +87,9 @@ class DatasetSpec:
     """A dataset a plugin offers; ``load`` is only called when the dataset is used.
 
     ``references`` are published figures shown on leaderboards as labelled reference rows
-    (never as results): dicts with ``trait``, ``source``, ``what``, ``r2`` and ``citation``.
+    (never as results): dicts with ``trait``, ``source``, ``what``, ``metric`` (``"R2"`` or
+    ``"r"``, Pearson r), ``value``, ``protocol`` and ``citation``. ``default_traits`` are the
+    traits a run uses when none are named (empty: all traits).
     """
 
     name: str
@@ -89,6 +97,7 @@ class DatasetSpec:
     description: str = ""
     citation: str = ""
     references: tuple[Mapping[str, Any], ...] = ()
+    default_traits: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- models
