@@ -134,13 +134,15 @@ def raw_files(decl: DatasetDeclaration, config: DataConfig) -> dict[str, Path]:
             out[f.name] = found
         else:
             missing.append(f)
-    where = (f" (not found in data directory {config.data_dir} nor in "
-             f"{Path(config.data_dir) / decl.name})" if config.data_dir is not None else "")
+    where = (f"{', '.join(f.name for f in missing)} not found in data directory "
+             f"{config.data_dir} nor in {Path(config.data_dir) / decl.name}, and "
+             if config.data_dir is not None else "")
     for f in missing:
         try:
             out[f.name] = fetch(f.url, f.sha256, cache / f.name, "")
         except DataError as exc:
-            raise DataError(f"dataset {decl.name!r}: {str(exc).strip()}{where}. "
+            reason = str(exc).strip().rstrip(".")
+            raise DataError(f"dataset {decl.name!r}: {where}{reason}. "
                             + how_to_provide(decl, missing, cache)) from exc
     return out
 
