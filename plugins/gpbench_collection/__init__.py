@@ -15,6 +15,11 @@ from gpbench.datasource import DatasetDeclaration
 
 MODULES: list[str] = [
     "wheat",
+    "mice",
+    "rice",
+    "apple",
+    "salmon",
+    "pine",
 ]
 
 
