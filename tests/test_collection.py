@@ -146,3 +146,18 @@ def test_pine(tmp_path):
     assert ds.trait_names == ["DBH_Adj"]
     assert ds.traits.loc["1090230", "DBH_Adj"] == pytest.approx(-5.439414)
     assert np.isnan(ds.genotypes[ds.sample_ids.index("1087120"), 0])  # -9 in the file
+
+
+@pytest.mark.integration
+def test_list_traits_of_a_collection_dataset(tmp_path, monkeypatch, capsys, registry):
+    if not (SHARED / "wheat").is_dir():
+        pytest.skip(f"real data not found: {SHARED / 'wheat'}")
+    import gpbench.plugins
+    from gpbench.cli import main
+
+    monkeypatch.setattr(gpbench.plugins, "load_registry", lambda: registry)
+    monkeypatch.setenv("GPBENCH_CACHE", str(tmp_path / "cache"))
+    assert main(["list", "--traits", "wheat", "--data-dir", str(SHARED)]) == 0
+    out = capsys.readouterr().out
+    assert "wheat: 599 samples x 1279 markers, coding 0/1 inbred" in out
+    assert "E1" in out and "* = default trait" in out
