@@ -150,7 +150,7 @@ def test_no_pair_is_separated_when_friedman_does_not_reject():
 def test_cd_diagram_png(tmp_path):
     import matplotlib.image as mpimg
 
-    from gpbench.cd_diagram import cd_diagram, cd_diagram_png
+    from gpbench.cd_diagram import cd_diagram, cd_diagram_png, plt
 
     fr, _ = friedman_nemenyi(DEMSAR, alpha=0.10)
     data = cd_diagram_png(fr)
@@ -158,10 +158,15 @@ def test_cd_diagram_png(tmp_path):
     img = mpimg.imread(io.BytesIO(data))
     assert img.shape[1] > img.shape[0] > 100  # wide, not empty
     fig = cd_diagram(fr)
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "CD = 1.12" in texts and "C4.5 (3.14)" in texts and "C4.5+m+cf (1.96)" in texts
-    thick = [ln for ln in fig.axes[0].get_lines() if ln.get_linewidth() == 4]
-    assert len(thick) == len(fr.groups) == 2  # one bar per group of unseparated models
+    try:
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert "CD = 1.12" in texts and "C4.5 (3.14)" in texts
+        assert "C4.5+m+cf (1.96)" in texts
+        thick = [ln for ln in fig.axes[0].get_lines() if ln.get_linewidth() == 4]
+        assert len(thick) == len(fr.groups) == 2  # one bar per group of unseparated models
+    finally:
+        plt.close(fig)
+    assert plt.get_fignums() == []
 
 
 # ------------------------------------------------------------------ boards from records
@@ -282,6 +287,9 @@ def test_latex_escapes_and_formats():
                                  "ok": [True], "p": [float("nan")]}))
     assert r"ridge\_x & 0.123 & 5 & yes & -- \\" in tex
     assert "\\begin{tabular}{lrrlr}" in tex
+    # whole-number float columns (ranks) print as integers, other floats keep their decimals
+    tex = to_latex(pd.DataFrame({"rank": [1.0, 2.0], "r2": [1.0, 0.5]}))
+    assert r"1 & 1.000 \\" in tex and r"2 & 0.500 \\" in tex
 
 
 def test_single_run_leaderboard_writes_tables(tmp_path):

@@ -224,10 +224,13 @@ def friedman_nemenyi(r2: pd.DataFrame, alpha: float = ALPHA) -> tuple[Friedman |
 def separation_statement(fr: Friedman) -> list[str]:
     """Plain-language sentences: which pairs the benchmark separates at ``fr.alpha``."""
     k = len(fr.models)
+    perfect = ("" if np.isfinite(fr.iman_davenport) else
+               ": every task ranks the models in the same order")
     head = (f"Over {fr.n_tasks} tasks and the {k} models present in all of them, the Friedman "
             f"test {'rejects' if fr.rejects else 'does not reject'} equal mean ranks "
             f"(χ² = {fr.statistic:.2f}, p = {fr.p_value:.3g}; Iman-Davenport F = "
-            f"{fr.iman_davenport:.2f}, p = {fr.iman_davenport_p:.3g}). The Nemenyi critical "
+            f"{fr.iman_davenport:.2f}, p = {fr.iman_davenport_p:.3g}"
+            f"{perfect}). The Nemenyi critical "
             f"difference at α = {fr.alpha} is CD = {fr.cd:.2f} mean-rank units (q = "
             f"{fr.q_alpha:.3f}).")
     sep = fr.pairs[fr.pairs.separated]

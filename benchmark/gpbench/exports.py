@@ -41,11 +41,14 @@ def _cell(value: Any, digits: int) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return "--"
-        return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else \
-            f"{value:.{digits}f}"
+        return f"{value:.{digits}f}" if np.isfinite(value) else "--"
     return latex_escape(value)
+
+
+def _whole(col: pd.Series) -> bool:
+    """A float column that only holds whole numbers (counts stored as float after a merge)."""
+    values = pd.to_numeric(col, errors="coerce").dropna()
+    return bool(len(values)) and bool(np.all(np.mod(values, 1) == 0))
 
 
 def to_latex(df: pd.DataFrame, caption: str | None = None, label: str | None = None,
@@ -65,8 +68,11 @@ def to_latex(df: pd.DataFrame, caption: str | None = None, label: str | None = N
             lines.append(f"\\label{{{label}}}")
     lines += [f"\\begin{{tabular}}{{{align}}}", "\\toprule",
               " & ".join(latex_escape(c) for c in cols) + r" \\", "\\midrule"]
+    places = [0 if pd.api.types.is_float_dtype(df[c]) and _whole(df[c]) else digits
+              for c in cols]
     for row in df.itertuples(index=False):
-        lines.append(" & ".join(_cell(v, digits) for v in row) + r" \\")
+        lines.append(" & ".join(_cell(v, d) for v, d in zip(row, places, strict=True))
+                     + r" \\")
     lines += ["\\bottomrule", "\\end{tabular}"]
     if caption or label:
         lines.append("\\end{table}")
