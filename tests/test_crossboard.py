@@ -147,6 +147,12 @@ def test_no_pair_is_separated_when_friedman_does_not_reject():
     assert "separates none" in " ".join(separation_statement(fr))
 
 
+def test_all_ties_separate_nothing():
+    fr, _ = friedman_nemenyi(pd.DataFrame([[0.5, 0.5, 0.5]] * 4, columns=list("abc")))
+    assert (fr.statistic, fr.p_value) == (0.0, 1.0) and not fr.pairs.separated.any()
+    assert fr.groups == (("a", "b", "c"),)
+
+
 def test_cd_diagram_png(tmp_path):
     import matplotlib.image as mpimg
 

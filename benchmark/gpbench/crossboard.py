@@ -201,10 +201,11 @@ def friedman_nemenyi(r2: pd.DataFrame, alpha: float = ALPHA) -> tuple[Friedman |
                       f"least 3 tasks; this board has {have}. Add models, traits or datasets.")
     ranks = task_ranks(complete)
     mean_ranks = ranks.mean().sort_values()
-    res = stats.friedmanchisquare(*(complete[c].to_numpy() for c in complete.columns))
-    chi2, p = float(res.statistic), float(res.pvalue)
-    if not np.isfinite(chi2):  # every model tied on every task
+    if (ranks.nunique(axis=1) == 1).all():  # every model tied on every task: nothing to test
         chi2, p = 0.0, 1.0
+    else:
+        res = stats.friedmanchisquare(*(complete[c].to_numpy() for c in complete.columns))
+        chi2, p = float(res.statistic), float(res.pvalue)
     f, f_p = iman_davenport(chi2, k, n)
     q = nemenyi_q(k, alpha)
     cd = q * math.sqrt(k * (k + 1) / (6 * n))
