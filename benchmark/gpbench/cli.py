@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                      help="comma-separated traits (case-insensitive); default: all traits")
-    run.add_argument("--dataset", default="yeast", help="dataset name (default: yeast)")
+    run.add_argument("--dataset", default="yeast",
+                     help="dataset name (default: yeast); several (wheat,rice) or `all` run "
+                     "each into its own directory and write the cross-dataset board")
     run.add_argument("--data-dir", type=Path, default=None,
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
@@ -122,9 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = sub.add_parser("leaderboard", help="render the leaderboard of a run directory "
                            "from its stored results (nothing is rerun)")
-    board.add_argument("run_dir", type=Path)
+    board.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
+                       help="a run directory; several give the board across datasets")
     board.add_argument("-o", "--output", type=Path, default=None,
-                       help="markdown file (default RUN_DIR/leaderboard.md)")
+                       help="markdown file (default RUN_DIR/leaderboard.md); with several "
+                       "run directories the output directory (default runs/cross)")
     board.add_argument("--print", action="store_true", help="also print it")
     board.add_argument("--params", action="store_true",
                        help="add the options chosen by --tune in every fold")
@@ -141,6 +145,7 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .api import RunConfig, default_cache_dir, execute, plan_run
+    from .multirun import is_multi_dataset
     from .plugins import load_registry
     from .runner import Environment, TuneConfig
 
@@ -156,6 +161,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
         device=args.device)
     registry = load_registry()
+    if is_multi_dataset(args.dataset):
+        return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)
     print(f"gpbench: {len(plan.units)} units ({', '.join(config.models)} on "
           f"{plan.dataset.name}, {config.k} folds x {config.repeats} repeat(s)) -> "
@@ -245,6 +252,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from .leaderboard import write_leaderboard
 
+    if len(args.run_dir) > 1:
+        return _cmd_cross_leaderboard(args)
+    args.run_dir = args.run_dir[0]
     if not (args.run_dir / "results").is_dir():
         raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
                            "directory of a `gpbench run`")
@@ -252,6 +262,56 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     if args.print:
         print(path.read_text())
     print(f"leaderboard: {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
+    from .crossboard import write_cross_board
+    from .multirun import CROSS_DIR
+
+    for run_dir in args.run_dir:
+        if not (run_dir / "results").is_dir():
+            raise GpbenchError(f"{run_dir} has no results/ directory; pass the --out "
+                               "directories of `gpbench run`")
+    path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR)
+    if args.print:
+        print(path.read_text())
+    print(f"leaderboard across datasets: {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_run_many(args: argparse.Namespace, base: Any, registry: Any) -> int:
+    """``gpbench run --dataset a,b`` / ``--dataset all``: one run per dataset, then the board."""
+    from .multirun import dataset_list, run_many
+    from .runner import Environment
+
+    datasets = dataset_list(args.dataset, registry.names("dataset"))
+    executor = None
+    if args.executor == "dask":
+        from .executors import DaskExecutor
+
+        executor = DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
+    command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(f"gpbench: {', '.join(base.models)} on {len(datasets)} datasets "
+          f"({', '.join(datasets)})", file=sys.stderr)
+    summary = run_many(base, datasets, ",".join(args.traits) if args.traits else None,
+                       registry, out_base=args.out, executor=executor,
+                       env=Environment(registry=registry), meta={"command": command},
+                       report=not args.no_report)
+    if summary.cross is not None:
+        print(summary.cross.read_text())
+        print(f"leaderboard across datasets: {summary.cross}", file=sys.stderr)
+    for o in summary.outcomes:
+        state = (f"FAILED: {o.error}" if o.error else f"skipped: {o.skipped}" if o.skipped
+                 else f"{o.run_dir}")
+        print(f"  {o.dataset}: {state}", file=sys.stderr)
+    if summary.failed_units:
+        print(f"gpbench: {len(summary.failed_units)} unit(s) failed:", file=sys.stderr)
+        for rec in summary.failed_units:
+            print(f"  {rec['unit_id']}: {rec['error'].splitlines()[0]}", file=sys.stderr)
+    if summary.failed_datasets or summary.failed_units:
+        print("rerun the same command to retry (finished units are kept)", file=sys.stderr)
+        return 1
     return 0
 
 

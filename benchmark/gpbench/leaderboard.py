@@ -212,4 +212,7 @@ def write_leaderboard(run_dir: Path, out: Path | None = None, show_params: bool 
     run, records = load_run(run_dir)
     target = out or Path(run_dir) / "leaderboard.md"
     atomic_write_bytes(target, render(run, records, show_params=show_params).encode())
+    from .exports import write_run_tables  # exports builds on this module's tables
+
+    write_run_tables(run, records, target.parent / "tables")
     return target
