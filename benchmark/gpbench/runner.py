@@ -67,16 +67,24 @@ class Unit:
     device: str = "auto"
     inner_fraction: float = 0.2
     extra: Mapping[str, Any] = field(default_factory=dict)
+    device_kind: str = "cpu"  # the resolved device, "cpu" or "cuda"
+    # the plugin that registered the model: name, distribution, version, code_sha256
+    plugin: Mapping[str, Any] = field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
-        """Everything that determines the result (paths and thread counts excluded)."""
+        """Everything that determines the result (paths and thread counts excluded): the
+        resolved options, device kind, plugin version and code hash, data and folds."""
+        tune = None
+        if self.tune:  # where the study is stored does not change the result
+            tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
         return {
             "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
+            "dataset_options": dict(sorted(self.data_config.options.items())),
             "model": self.model, "options": dict(sorted(self.options.items())),
             "traits": list(self.traits), "repeat": self.repeat, "fold": self.fold,
             "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
-            "tune": asdict(self.tune) if self.tune else None,
-            "inner_fraction": self.inner_fraction,
+            "tune": tune, "inner_fraction": self.inner_fraction,
+            "device_kind": self.device_kind, "plugin": dict(self.plugin),
         }
 
     @property
@@ -297,7 +305,10 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     options = dict(unit.options)
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
-    if unit.tune and unit.tune.n_trials > 0:
+    if unit.tune and unit.tune.n_trials > 0 and spec.search_space is None:
+        out["tuning_note"] = ("not tuned: the model declares no search space, so it ran once "
+                              "with its options")
+    elif unit.tune and unit.tune.n_trials > 0:
         from .tuning import tune
 
         t0 = time.perf_counter()
@@ -326,5 +337,10 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
                 "multi_trait": spec.multi_trait, "versions": _versions(d.plugin),
+                # rows the final model was trained on (a model that refits on its validation
+                # rows, or carves its own, says so in fit_info["n_fit"]) and validation rows
+                "n_fit": int(info.get("n_fit", fit_rows.sum())),
+                "n_valid": int(info.get("n_valid", 0 if valid_rows is None
+                                        else valid_rows.sum())),
                 "dataset_version": ds.version})
     return out

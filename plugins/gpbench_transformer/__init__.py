@@ -110,7 +110,24 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from gpbench import ModelContext, ModelSpec, hookimpl  # noqa: E402
 
-from .train import OPTIONS, PROFILE_DEFAULTS, TransformerRegressor  # noqa: E402
+from .train import (  # noqa: E402
+    OPTIONS,
+    PROFILE_DEFAULTS,
+    TransformerRegressor,
+    resolve_device,
+    resolve_options,
+)
+
+
+def effective_options(options: dict[str, Any], context: ModelContext) -> dict[str, Any]:
+    """The options a fit will use: profile ``auto`` becomes ``paper`` on CUDA and ``fast`` on
+    the CPU (``context.device`` is the resolved device kind), and every option left at None
+    takes its profile's value."""
+    import torch
+
+    kind = str(context.device or "auto").lower()
+    device = resolve_device(kind) if kind == "auto" else torch.device(kind.split(":")[0])
+    return resolve_options(options, device)
 
 
 def search_space(trial: Any) -> dict[str, Any]:
@@ -137,10 +154,12 @@ def register_models(register: Any) -> None:
     register(ModelSpec(
         name="transformer", factory=_single, options=dict(OPTIONS), multi_trait=False,
         uses_validation=True, search_space=search_space, accelerator=True,
+        resolve_options=effective_options,
         description="Encoder-only transformer (paper profile on CUDA, windowed fast on CPU)"))
     register(ModelSpec(
         name="transformer-mt", factory=_multi, options=dict(OPTIONS), multi_trait=True,
         uses_validation=True, search_space=search_space, accelerator=True,
+        resolve_options=effective_options,
         description="Multi-trait encoder-only transformer; masked MSE over measured traits"))
 
 

@@ -72,9 +72,18 @@ def register_datasets(register: Any) -> None:
     register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0"))
 
 
+def _by_device(options: dict[str, Any], context: Any) -> dict[str, Any]:
+    # like the transformer's profile "auto": the resolved device picks the effective option
+    if options.get("profile") == "auto":
+        return {**options, "profile": "big" if context.device == "cuda" else "small"}
+    return options
+
+
 @hookimpl
 def register_models(register: Any) -> None:
     opts = {"alpha": 0.0, "fail": False, "bad": "", "sleep": 0, "crash": False}
+    register(ModelSpec("spy-gpu", Spy, {**opts, "profile": "auto"}, accelerator=True,
+                       resolve_options=_by_device))
     register(ModelSpec("spy", Spy, opts, search_space=_space))
     register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
     register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,
