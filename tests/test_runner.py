@@ -54,6 +54,41 @@ def test_tuning_never_sees_the_test_fold(registry, tmp_path):
     assert test_union
 
 
+def test_tuning_refits_with_the_options_the_search_space_returned(registry, tmp_path):
+    from gpbench.runner import TuneConfig
+
+    summary = run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(3))
+    for rec in ResultStore(summary.run_dir).records():
+        t = rec["tuning"]
+        assert t["metric"] == "r2"  # the leaderboard's metric by default
+        assert t["best_params"]["alpha"] == pytest.approx(10 ** t["optuna_params"]["log_alpha"])
+        assert rec["used_options"]["alpha"] == t["best_params"]["alpha"]
+        assert any(e["options"]["alpha"] == t["best_params"]["alpha"] for e in spy.SEEN)
+
+
+@pytest.mark.parametrize("model", ["ridge", "mean"])
+def test_a_model_without_search_space_runs_once_untuned_with_a_note(registry, tmp_path, model):
+    from gpbench.runner import TuneConfig
+
+    summary = run(registry, tmp_path, [model], dataset="sim", traits=["trait1"],
+                  dataset_options={"n_strains": "60", "n_markers": "50"}, k=2,
+                  tune=TuneConfig(3))
+    assert not summary.failed
+    for rec in ResultStore(summary.run_dir).records():
+        assert "tuning" not in rec and "no search space" in rec["tuning_note"]
+    board = summary.leaderboard.read_text()
+    assert "## Notes" in board and "no search space" in board
+
+
+def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
+    from gpbench.errors import GpbenchError
+    from gpbench.runner import TuneConfig
+
+    with pytest.raises(GpbenchError, match="unknown metric 'rr2'"):
+        run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(2, metric="rr2"))
+    assert spy.SEEN == []
+
+
 def test_every_model_gets_identical_folds(registry, tmp_path):
     summary = run(registry, tmp_path, ["spy", "ridge", "spy-mt"], traits=["A", "B"])
     records = ResultStore(summary.run_dir).records()
@@ -292,9 +327,8 @@ def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
     from gpbench.runner import TuneConfig
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    summary = run(registry, tmp_path, ["ridge"], dataset="sim", traits=["trait1"],
-                  dataset_options={"n_strains": "80", "n_markers": "100"}, k=2,
-                  model_options={}, tune=TuneConfig(4, storage, jobs=2))
+    summary = run(registry, tmp_path, ["spy"], traits=["A"], k=2,
+                  tune=TuneConfig(4, storage, jobs=2))
     assert not summary.failed
     import optuna
 

@@ -117,6 +117,8 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
             spec.check_options(config.model_options.get(spec.name, {}))
         except ValueError as exc:
             raise GpbenchError(str(exc)) from exc
+    if config.tune is not None and config.tune.n_trials > 0:
+        registry.metric(config.tune.metric)  # an unknown --tune-metric fails before any work
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
     traits = resolve_traits(config.traits, ds.trait_names)

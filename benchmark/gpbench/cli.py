@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
     run.add_argument("--tune-jobs", type=int, default=1, metavar="N",
                      help="processes sharing each unit's Optuna study through the storage")
+    run.add_argument("--tune-metric", default="r2", metavar="METRIC",
+                     help="metric the tuning maximises on the inner split (default r2, the "
+                     "leaderboard's; see `gpbench list`)")
     run.add_argument("--jobs", type=int, default=1, help="units in parallel (processes)")
     run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
                      help="kill a unit that runs longer (it is recorded as failed); units "
@@ -151,8 +154,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir or default_cache_dir(),
         dataset_options=_key_values(args.dataset_option, "--dataset-option"),
         model_options=_model_options(args.model_option),
-        tune=(TuneConfig(args.tune, args.optuna_storage, jobs=args.tune_jobs)
-              if args.tune else None),
+        tune=(TuneConfig(args.tune, args.optuna_storage, metric=args.tune_metric,
+                         jobs=args.tune_jobs) if args.tune else None),
         jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
         device=args.device)
     registry = load_registry()

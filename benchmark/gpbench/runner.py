@@ -41,7 +41,7 @@ class TuneConfig:
 
     n_trials: int
     storage: str | None = None
-    metric: str = "pcc"
+    metric: str = "r2"  # the leaderboard's metric; --tune-metric changes it
     timeout_s: float | None = None
     jobs: int = 1  # processes sharing one study through the storage
 

@@ -189,6 +189,8 @@ class LightGBMModel:
             "stopped_at": len(valid_l2), "refit": refit > 0,
             "valid_source": "own split" if own_split else "host",
             "n_train": int(len(yt)), "n_valid": int(len(yv)),
+            # rows the predicting model was trained on: the refit sees train + valid
+            "n_fit": int(len(yt) + len(yv)) if refit > 0 else int(len(yt)),
             "n_markers_used": int(len(self.cols)), "n_markers": int(X.shape[1]),
             "best_valid_r2": _r2(valid_l2[best - 1], var_v) if valid_l2 else None,
             "history": {"iteration": list(range(1, len(valid_l2) + 1)),

@@ -64,7 +64,8 @@ class Spy:
 
 
 def _space(trial: Any) -> dict[str, Any]:
-    return {"alpha": trial.suggest_float("alpha", 0.0, 1.0)}
+    # the option is derived from Optuna's raw parameter, as log-scale or coupled options are
+    return {"alpha": 10 ** trial.suggest_float("log_alpha", -3.0, 0.0)}
 
 
 @hookimpl
