@@ -187,6 +187,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_options_text(reg: Any) -> str:
+    """Each model's options with their defaults (``--model-option MODEL.KEY=VALUE``)."""
+    import textwrap
+
+    lines = ["model options (defaults; change with --model-option MODEL.KEY=VALUE; None: "
+             "chosen by the model, e.g. from its profile):"]
+    for name in reg.names("model"):
+        spec = reg.entry("model", name).spec
+        opts = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                         for k, v in spec.options.items()) or "(none)"
+        tuned = "" if spec.search_space else "  [no search space: --tune runs it untuned]"
+        lines += textwrap.wrap(f"{name}: {opts}{tuned}", width=100, initial_indent="  ",
+                               subsequent_indent="      ")
+    return "\n".join(lines) + "\n"
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
@@ -207,6 +223,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{kind}s:")
         print(tabulate(rows, headers=["name", "", "description", "plugin"], tablefmt="simple"))
         print()
+        if kind == "model":
+            print(model_options_text(reg))
     if args.traits:
         from .api import default_cache_dir
         from .types import DataConfig

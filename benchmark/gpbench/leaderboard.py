@@ -31,7 +31,8 @@ DASH = "–"
 
 def model_label(rec: dict[str, Any]) -> str:
     """The model as shown: its name, with the profile that ran when it has one."""
-    profile = (rec.get("used_options") or {}).get("profile")
+    profile = ((rec.get("used_options") or {}).get("profile")
+               or (rec.get("fit_info") or {}).get("profile"))  # records of older versions
     return f"{rec['model']} ({profile})" if isinstance(profile, str) and profile else rec["model"]
 
 
