@@ -161,15 +161,20 @@ def test_write_leaderboard_reads_only_stored_results(tmp_path):
 
 
 @pytest.mark.parametrize("content", ["", '{"model": "a", "sta', "{}", "[]",
-                                     "NUMBERS"])
+                                     "NUMBERS", "TIMING", "PREDICTIONS"])
 def test_unreadable_records_are_named_and_rerun(tmp_path, content):
     store = ResultStore(tmp_path)
     for rec in _records():
         store.write(rec)
     bad = store.path("a-T-0")
-    if content == "NUMBERS":
+    if content in ("NUMBERS", "TIMING", "PREDICTIONS"):
         rec = json.loads(bad.read_text())
-        rec["metrics"]["T"]["r2"] = "oops"
+        if content == "NUMBERS":
+            rec["metrics"]["T"]["r2"] = "oops"
+        elif content == "TIMING":
+            rec["timing"] = {"fit_s": "slow"}
+        else:
+            rec["predictions"] = {"T": {"sample": ["s1"], "y_true": [1.0], "y_pred": ["x"]}}
         content = json.dumps(rec)
     bad.write_text(content)
     (tmp_path / "run.json").write_text(json.dumps(RUN))
@@ -177,6 +182,9 @@ def test_unreadable_records_are_named_and_rerun(tmp_path, content):
     md = write_leaderboard(tmp_path).read_text()
     assert "## Unreadable records" in md and "results/a-T-0.json" in md
     assert "a (incomplete: 4 of 5 folds" in md
+    from gpbench.report import write_report
+
+    assert "Unreadable records" in write_report(tmp_path).read_text()  # plots do not crash
 
 
 def test_empty_run_renders():

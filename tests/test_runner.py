@@ -337,3 +337,18 @@ def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
     for name in names:
         study = optuna.load_study(study_name=name, storage=storage)
         assert len(study.trials) == 4
+
+
+@pytest.mark.parametrize("content", ["", "{", "{}", '{"unit_id": 1}'])
+def test_a_corrupt_results_file_is_named_and_its_unit_rerun(registry, tmp_path, content):
+    first = run(registry, tmp_path, ["spy"], traits=["A"])
+    victim = sorted((first.run_dir / "results").glob("*.json"))[2]
+    victim.write_text(content)
+    board = (first.run_dir / "leaderboard.md")
+    from gpbench.leaderboard import write_leaderboard
+
+    assert victim.name in write_leaderboard(first.run_dir).read_text()
+    again = run(registry, tmp_path, ["spy"], traits=["A"])
+    assert again.done == 1 and again.skipped == 4
+    assert json.loads(victim.read_text())["status"] == "ok"
+    assert "Unreadable records" not in board.read_text()

@@ -97,6 +97,21 @@ def record_problem(rec: Any) -> str | None:
         for name, value in scores.items():
             if not _finite_number(value):
                 return f"metric {name!r} of {trait!r} is not a number ({value!r})"
+    for key in ("timing", "fit_info", "used_options", "tuning", "predictions", "versions"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            return f"field {key!r} is not an object"
+    for name, value in (rec.get("timing") or {}).items():
+        if not _finite_number(value):
+            return f"timing {name!r} is not a number ({value!r})"
+    for key in ("n_fit", "n_valid"):
+        if not _finite_number(rec.get(key)):
+            return f"field {key!r} is not a number ({rec[key]!r})"
+    for trait, pred in (rec.get("predictions") or {}).items():
+        if not isinstance(pred, dict) or not all(
+                isinstance(pred.get(k), list) for k in ("sample", "y_true", "y_pred")):
+            return f"predictions of {trait!r} are not lists of sample, y_true, y_pred"
+        if not all(_finite_number(v) for k in ("y_true", "y_pred") for v in pred[k]):
+            return f"predictions of {trait!r} hold non-numbers"
     return None
 
 
