@@ -352,3 +352,25 @@ def test_a_corrupt_results_file_is_named_and_its_unit_rerun(registry, tmp_path, 
     assert again.done == 1 and again.skipped == 4
     assert json.loads(victim.read_text())["status"] == "ok"
     assert "Unreadable records" not in board.read_text()
+
+
+def test_a_search_space_that_suggests_nothing_is_not_tuned():
+    from gpbench import ModelSpec
+    from gpbench.tuning import is_tunable
+
+    def spec(space):
+        return ModelSpec("m", lambda o, c: None, search_space=space)
+
+    assert not is_tunable(spec(None)) and not is_tunable(spec(lambda trial: {}))
+    assert is_tunable(spec(lambda trial: {"a": trial.suggest_float("a", 0, 1)}))
+
+
+def test_a_directory_of_an_older_gpbench_with_results_is_refused(registry, tmp_path):
+    from gpbench.errors import GpbenchError
+
+    first = run(registry, tmp_path, ["spy"], traits=["A"])
+    stored = json.loads((first.run_dir / "run.json").read_text())
+    stored.pop("run_config")
+    (first.run_dir / "run.json").write_text(json.dumps(stored))
+    with pytest.raises(GpbenchError, match="older gpbench.*--out"):
+        run(registry, tmp_path, ["spy"], traits=["A"])

@@ -305,17 +305,18 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     options = dict(unit.options)
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
-    if unit.tune and unit.tune.n_trials > 0 and spec.search_space is None:
-        out["tuning_note"] = ("not tuned: the model declares no search space, so it ran once "
-                              "with its options")
-    elif unit.tune and unit.tune.n_trials > 0:
-        from .tuning import tune
+    if unit.tune and unit.tune.n_trials > 0:
+        from .tuning import is_tunable, tune
 
-        t0 = time.perf_counter()
-        tuned = tune(unit, env, d, base_options=options)
-        timing["tune_s"] = time.perf_counter() - t0
-        options.update(tuned["best_params"])
-        out["tuning"] = tuned
+        if not is_tunable(spec):
+            out["tuning_note"] = ("not tuned: the model declares no search space, so it ran "
+                                  "once with its options")
+        else:
+            t0 = time.perf_counter()
+            tuned = tune(unit, env, d, base_options=options)
+            timing["tune_s"] = time.perf_counter() - t0
+            options.update(tuned["best_params"])
+            out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
                            markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
     pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import GpbenchError
 from .protocol import inner_validation_mask
-from .types import MetricSpec, ModelContext
+from .types import MetricSpec, ModelContext, ModelSpec
 
 if TYPE_CHECKING:
     from .runner import Environment, Unit, UnitData
@@ -74,6 +74,19 @@ def tuning_rows(unit: Unit, d: UnitData) -> TuningRows:
         stop[fi[stop_mask]] = True
         fit[fi[stop_mask]] = False
     return TuningRows(fit, stop, score)
+
+
+def is_tunable(spec: ModelSpec) -> bool:
+    """True when ``spec`` has a search space that suggests something (a space that returns {}
+    without suggesting anything would run N identical trials)."""
+    if spec.search_space is None:
+        return False
+    import optuna
+
+    try:  # a FixedTrial without parameters raises as soon as anything is suggested
+        return spec.search_space(optuna.trial.FixedTrial({})) != {}
+    except Exception:  # noqa: BLE001 - it suggested something (or needs a real trial)
+        return True
 
 
 def _jsonable_options(params: Mapping[str, Any]) -> dict[str, Any]:
