@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
     run.add_argument("--tune-jobs", type=int, default=1, metavar="N",
                      help="processes sharing each unit's Optuna study through the storage")
+    run.add_argument("--tune-metric", default="r2", metavar="METRIC",
+                     help="metric the tuning maximises on the inner split (default r2, the "
+                     "leaderboard's; see `gpbench list`)")
     run.add_argument("--jobs", type=int, default=1, help="units in parallel (processes)")
     run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
                      help="kill a unit that runs longer (it is recorded as failed); units "
@@ -156,8 +159,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir or default_cache_dir(),
         dataset_options=_key_values(args.dataset_option, "--dataset-option"),
         model_options=_model_options(args.model_option),
-        tune=(TuneConfig(args.tune, args.optuna_storage, jobs=args.tune_jobs)
-              if args.tune else None),
+        tune=(TuneConfig(args.tune, args.optuna_storage, metric=args.tune_metric,
+                         jobs=args.tune_jobs) if args.tune else None),
         jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
         device=args.device)
     registry = load_registry()
@@ -191,6 +194,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_options_text(reg: Any) -> str:
+    """Each model's options with their defaults (``--model-option MODEL.KEY=VALUE``)."""
+    import textwrap
+
+    lines = ["model options (defaults; change with --model-option MODEL.KEY=VALUE; None: "
+             "chosen by the model, e.g. from its profile):"]
+    for name in reg.names("model"):
+        spec = reg.entry("model", name).spec
+        opts = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                         for k, v in spec.options.items()) or "(none)"
+        tuned = "" if spec.search_space else "  [no search space: --tune runs it untuned]"
+        lines += textwrap.wrap(f"{name}: {opts}{tuned}", width=100, initial_indent="  ",
+                               subsequent_indent="      ")
+    return "\n".join(lines) + "\n"
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
@@ -211,6 +230,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{kind}s:")
         print(tabulate(rows, headers=["name", "", "description", "plugin"], tablefmt="simple"))
         print()
+        if kind == "model":
+            print(model_options_text(reg))
     if args.traits:
         from .api import default_cache_dir
         from .types import DataConfig

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .leaderboard import records_frame, trait_table
+from .leaderboard import expected_folds, records_frame, trait_table
 from .results import atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[s
     df = records_frame(records)
     per_trait = []
     for trait in sorted(df["trait"].unique()) if not df.empty else []:
-        table = trait_table(df[df.trait == trait]).reset_index()
+        table = trait_table(df[df.trait == trait], expected_folds(run)).reset_index()
         table.insert(0, "trait", trait)
         per_trait.append(table)
     traits = pd.concat(per_trait, ignore_index=True) if per_trait else pd.DataFrame(

@@ -41,7 +41,7 @@ class TuneConfig:
 
     n_trials: int
     storage: str | None = None
-    metric: str = "pcc"
+    metric: str = "r2"  # the leaderboard's metric; --tune-metric changes it
     timeout_s: float | None = None
     jobs: int = 1  # processes sharing one study through the storage
 
@@ -67,16 +67,24 @@ class Unit:
     device: str = "auto"
     inner_fraction: float = 0.2
     extra: Mapping[str, Any] = field(default_factory=dict)
+    device_kind: str = "cpu"  # the resolved device, "cpu" or "cuda"
+    # the plugin that registered the model: name, distribution, version, code_sha256
+    plugin: Mapping[str, Any] = field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
-        """Everything that determines the result (paths and thread counts excluded)."""
+        """Everything that determines the result (paths and thread counts excluded): the
+        resolved options, device kind, plugin version and code hash, data and folds."""
+        tune = None
+        if self.tune:  # where the study is stored does not change the result
+            tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
         return {
             "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
+            "dataset_options": dict(sorted(self.data_config.options.items())),
             "model": self.model, "options": dict(sorted(self.options.items())),
             "traits": list(self.traits), "repeat": self.repeat, "fold": self.fold,
             "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
-            "tune": asdict(self.tune) if self.tune else None,
-            "inner_fraction": self.inner_fraction,
+            "tune": tune, "inner_fraction": self.inner_fraction,
+            "device_kind": self.device_kind, "plugin": dict(self.plugin),
         }
 
     @property
@@ -298,13 +306,17 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
     if unit.tune and unit.tune.n_trials > 0:
-        from .tuning import tune
+        from .tuning import is_tunable, tune
 
-        t0 = time.perf_counter()
-        tuned = tune(unit, env, d, base_options=options)
-        timing["tune_s"] = time.perf_counter() - t0
-        options.update(tuned["best_params"])
-        out["tuning"] = tuned
+        if not is_tunable(spec):
+            out["tuning_note"] = ("not tuned: the model declares no search space, so it ran "
+                                  "once with its options")
+        else:
+            t0 = time.perf_counter()
+            tuned = tune(unit, env, d, base_options=options)
+            timing["tune_s"] = time.perf_counter() - t0
+            options.update(tuned["best_params"])
+            out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
                            markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
     pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who)
@@ -326,5 +338,10 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
                 "multi_trait": spec.multi_trait, "versions": _versions(d.plugin),
+                # rows the final model was trained on (a model that refits on its validation
+                # rows, or carves its own, says so in fit_info["n_fit"]) and validation rows
+                "n_fit": int(info.get("n_fit", fit_rows.sum())),
+                "n_valid": int(info.get("n_valid", 0 if valid_rows is None
+                                        else valid_rows.sum())),
                 "dataset_version": ds.version})
     return out

@@ -87,9 +87,10 @@ class DatasetSpec:
     """A dataset a plugin offers; ``load`` is only called when the dataset is used.
 
     ``references`` are published figures shown on leaderboards as labelled reference rows
-    (never as results): dicts with ``trait``, ``source``, ``what``, ``metric`` (``"R2"`` or
-    ``"r"``, Pearson r), ``value``, ``protocol`` and ``citation``. ``default_traits`` are the
-    traits a run uses when none are named (empty: all traits).
+    (never as results): dicts with ``trait``, ``source``, ``what``, ``metric`` ("R2", or "r"
+    for a Pearson correlation), ``value``, ``protocol`` (as published, e.g. "10-fold CV", or
+    "unknown") and ``citation``. ``default_traits`` are the traits a run
+    uses when none are named (empty: all traits).
     """
 
     name: str
@@ -157,6 +158,11 @@ class ModelSpec:
         search_space: for ``--tune``: suggests options on an Optuna trial.
         description: one line for ``gpbench list``.
         accelerator: can use a GPU (schedulers give its units a GPU when they have one).
+        resolve_options: ``resolve_options(options, context) -> options``: the options the
+            model will effectively use, given its defaults merged with the user's options and
+            the context (``context.device`` is the resolved device kind, "cpu" or "cuda"); e.g.
+            the transformer turns ``profile="auto"`` into "fast" or "paper". The host records
+            these and keys resumed results on them. None: the merged options are effective.
     """
 
     name: str
@@ -167,6 +173,7 @@ class ModelSpec:
     search_space: SearchSpace | None = None
     description: str = ""
     accelerator: bool = False
+    resolve_options: Callable[[dict[str, Any], ModelContext], dict[str, Any]] | None = None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming any option this model does not declare."""
@@ -174,6 +181,15 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"model {self.name!r} has no option(s) {unknown}; its options "
                              f"are {sorted(self.options) or 'none'}")
+
+    def effective_options(self, options: Mapping[str, Any],
+                          context: ModelContext) -> dict[str, Any]:
+        """Defaults merged with ``options``, then resolved by the plugin's ``resolve_options``."""
+        self.check_options(options)
+        merged = {**self.options, **options}
+        if self.resolve_options is not None:
+            merged = dict(self.resolve_options(merged, context))
+        return merged
 
     def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
         self.check_options(options)
