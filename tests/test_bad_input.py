@@ -59,7 +59,7 @@ def test_interrupted_download_leaves_nothing_behind(tmp_path, monkeypatch):
 def test_corrupt_converted_cache_is_rebuilt(tmp_path, yeast_dir):
     config = DataConfig(tmp_path / "cache", yeast_dir)
     first = gpbench_yeast.load(config)
-    (cache,) = (tmp_path / "cache" / "yeast").glob("converted-*.npz")
+    (cache,) = (tmp_path / "cache" / "yeast").glob("parsed-*.npz")
     cache.write_bytes(cache.read_bytes()[:1000])  # truncated, e.g. by a full disk
     again = gpbench_yeast.load(config)
     assert np.array_equal(again.genotypes, first.genotypes)

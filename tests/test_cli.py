@@ -54,6 +54,29 @@ def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):
     assert "unit(s) failed" in capsys.readouterr().err
 
 
+def test_list_shows_each_models_options_with_defaults(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "lasso: n_alphas=100" in out and "l1_ratio=1.0" in out
+    assert "ridge: (none)" in out and "no search space" in out
+
+
+def test_tune_metric_option_reaches_the_records(capsys, tmp_path):
+    import json
+
+    args = ["run", "--models", "elasticnet", "--dataset", "sim", "--envs", "trait1",
+            "--dataset-option", "n_strains=150", "--dataset-option", "n_markers=60",
+            "--folds", "2", "--tune", "2", "--tune-metric", "pcc", "--no-report",
+            "--out", str(tmp_path / "run")]
+    assert main(args) == 0
+    recs = [json.loads(p.read_text()) for p in (tmp_path / "run" / "results").glob("*.json")]
+    assert recs and all(r["tuning"]["metric"] == "pcc" for r in recs)
+    assert "--tune-metric pcc" in (tmp_path / "run" / "leaderboard.md").read_text()
+    args[args.index("pcc")] = "r2"
+    assert main(args) == 2
+    assert "tune" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["list", "plugins"])
 def test_listing_commands(capsys, command):
     assert main([command]) == 0
@@ -77,3 +100,18 @@ def test_ci_runs_the_readme_test_command_verbatim():
     ci = (root / ".ci" / "run").read_text()
     command = 'pip install -e ".[cpu,test]" && python -m pytest'
     assert command in readme and command in ci
+
+
+def test_a_second_configuration_into_the_same_directory_is_refused(capsys, tmp_path):
+    base = ["run", "--models", "ridge", "--dataset", "sim", "--envs", "trait1",
+            "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=40",
+            "--no-report", "--out", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "c")]
+    assert main([*base, "--folds", "2"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--folds", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "k: 2 -> 3" in err and "--out" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "folds" / "sim-k3-seed0-rep1.csv").exists()
+    assert main([*base, "--folds", "2", "--models", "gblup"]) == 0  # adding a model is fine
+    board = (tmp_path / "run" / "leaderboard.md").read_text()
+    assert "--models ridge,gblup" in board

@@ -46,9 +46,23 @@ def test_checksum_mismatch_names_the_file(tmp_path, yeast_dir):
         gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path))
 
 
-def test_missing_files_in_data_dir_say_how_to_fix(tmp_path):
+def test_missing_files_in_data_dir_say_how_to_fix(tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(*a, **k):
+        raise urllib.error.URLError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)  # absent files are downloaded
     with pytest.raises(DataError, match="not found in data directory.*GPBENCH_DATA_DIR"):
         gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path))
+
+
+def test_yeast_files_are_found_in_the_parent_data_dir(tmp_path, yeast_dir):
+    (tmp_path / "data" / "yeast").mkdir(parents=True)
+    for name in ("geno_1.RDS", "pheno.csv"):
+        (tmp_path / "data" / "yeast" / name).symlink_to(yeast_dir / name)
+    ds = gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path / "data"))
+    assert ds.genotypes.shape == (1008, 11623) and ds.coding == "0/1 haploid"
 
 
 def test_offline_without_files_explains_how_to_provide_them(tmp_path, monkeypatch):

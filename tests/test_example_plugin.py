@@ -37,14 +37,16 @@ def test_example_plugin_is_listed(knn_installed, capsys):
 
 def test_example_plugin_runs_through_the_cli_on_sim(knn_installed, tmp_path, capsys):
     out = tmp_path / "run"
+    # inline: the faked installation exists in this process only (a real one reaches workers)
+    inline = ["--executor", "inline"]
     assert main(["run", "--models", "knn,ridge", "--dataset", "sim", "--envs", "trait1",
                  "--dataset-option", "n_strains=150", "--dataset-option", "n_markers=300",
-                 "--folds", "3", "--out", str(out)]) == 0
+                 "--folds", "3", "--out", str(out), *inline]) == 0
     board = (out / "leaderboard.md").read_text()
     assert "| knn" in board or "knn " in board
     assert main(["run", "--models", "knn", "--dataset", "sim", "--envs", "trait1",
                  "--dataset-option", "n_strains=150", "--dataset-option", "n_markers=300",
-                 "--folds", "3", "--tune", "3", "--out", str(tmp_path / "tuned")]) == 0
+                 "--folds", "3", "--tune", "3", "--out", str(tmp_path / "tuned"), *inline]) == 0
     assert main(["leaderboard", str(tmp_path / "tuned"), "--params"]) == 0
     board = (tmp_path / "tuned" / "leaderboard.md").read_text()
     assert "## Tuned parameters" in board and "k=" in board

@@ -156,3 +156,13 @@ def test_killed_run_resumes_to_the_same_results(tmp_path, sig):
     fresh = subprocess.run(_cli(tmp_path / "fresh"), capture_output=True, timeout=600)
     assert fresh.returncode == 0
     assert _scores(out) == _scores(tmp_path / "fresh")
+
+
+def test_workers_rebuild_the_registry_they_were_given(registry):
+    import pickle
+
+    from gpbench.runner import Environment
+    from tests.conftest import TEST_ENV
+
+    back = pickle.loads(pickle.dumps(Environment(registry=registry)))  # the CLI's environment
+    assert back.extra_plugins == TEST_ENV.extra_plugins and back.load_entrypoints is False

@@ -19,7 +19,8 @@ def test_cli_run_on_yeast_resumes_and_scores_sensibly(tmp_path, yeast_dir, capsy
     assert main(args) == 0
     board = (out / "leaderboard.md").read_text()
     assert "## Lactate" in board and "## Lactose" in board
-    assert "published, not run here" in board
+    assert "Published figures for Lactate (not run here" in board
+    assert "variance-component estimate, not a prediction" in board  # protocol shown
     records = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
     assert len(records) == 2 * 2 * 5 and all(r["status"] == "ok" for r in records)
     for trait in ("Lactate", "Lactose"):

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from gpbench.leaderboard import (
+    corrected_diff,
     corrected_ttest,
+    holm,
     records_frame,
     render,
     trait_table,
@@ -28,11 +30,16 @@ def _record(model, trait, fold, r2, ok=True):
     return rec
 
 
-RUN = {"dataset": {"name": "toy", "version": "1", "checksum": "c" * 64},
-       "config": {"k": 5, "seed": 0, "repeats": 1, "inner_fraction": 0.2},
-       "fold_file": "toy.csv", "fold_sha256": "f" * 64, "command": "gpbench run --models a,b",
-       "references": [{"trait": "T", "source": "Paper 2020", "what": "best R²", "r2": 0.6,
-                       "citation": "x"}]}
+RUN = {"dataset": {"name": "toy", "version": "1", "checksum": "c" * 64,
+                   "plugin": {"name": "toydata", "version": "2.1"}},
+       "run_config": {"dataset": "toy", "k": 5, "seed": 0, "repeats": 1, "inner_fraction": 0.2,
+                      "models": ["a", "b", "c", "d"], "traits": ["T"], "device": "auto"},
+       "fold_file": "toy.csv", "fold_sha256": "f" * 64,
+       "references": [{"trait": "T", "source": "Paper 2020", "what": "best R²",
+                       "metric": "R2", "value": 0.6, "protocol": "10-fold CV",
+                       "citation": "x"},
+                      {"trait": "T", "source": "Other 2021", "what": "transformer",
+                       "metric": "r", "value": 0.7, "protocol": "unknown", "citation": "y"}]}
 
 
 def _records():
@@ -62,11 +69,86 @@ def test_corrected_ttest_is_more_conservative_than_naive():
 def test_render_shows_best_reference_rows_header_and_failures():
     md = render(RUN, _records())
     assert "## T" in md and "**0.600 ± 0.016**" in md
-    assert "c ≈" in md and "b ≈" not in md
-    assert "published, not run here" in md and "0.600*" in md
-    assert "gpbench run --models a,b" in md and "toy.csv" in md and "ffffffffffffffff" in md
+    assert "b †" in md and "c †" not in md  # b below the best on every fold, c not
+    assert "≈" not in md
+    assert "gpbench run --models a,b,c,d" in md and "toy.csv" in md
+    assert "ffffffffffffffff" in md and "dataset plugin: toydata 2.1" in md
     assert "## Failed units" in md and "RuntimeError: broke" in md
     assert "## Overall" in md
+
+
+def test_published_rows_are_apart_with_metric_and_protocol():
+    md = render(RUN, _records())
+    published = md.split("Published figures for T")[1].split("## ")[0]
+    table = md.split("## T")[1].split("Published figures")[0]
+    assert "Paper 2020" not in table and "Paper 2020" in published
+    row_r2 = next(line for line in published.splitlines() if "Paper 2020" in line)
+    row_r = next(line for line in published.splitlines() if "Other 2021" in line)
+    cells_r2 = [c.strip() for c in row_r2.split("|")]
+    cells_r = [c.strip() for c in row_r.split("|")]
+    assert cells_r2[2] == "0.600" and cells_r2[3] == "" and "10-fold CV" in row_r2
+    assert cells_r[2] == "" and cells_r[3] == "0.700"  # r goes to the PCC column, never R²
+    assert "unknown (not stated" in row_r
+
+
+def test_transformer_row_shows_the_profile_that_ran():
+    recs = [_record("transformer", "T", f, 0.4) for f in range(5)]
+    for r in recs:
+        r["used_options"] = {"profile": "fast"}
+    assert "transformer (fast)" in render(RUN, recs)
+
+
+def test_models_with_missing_folds_are_not_ranked():
+    recs = [r for r in _records() if not (r["model"] == "a" and r["fold"] == 4)]
+    table = trait_table(records_frame(recs), {(0, f) for f in range(5)})
+    assert not table.loc["a", "complete"] and np.isnan(table.loc["a", "rank"])
+    assert table.loc["c", "rank"] == 1 and table.loc["b", "rank"] == 2
+    md = render(RUN, recs)
+    assert "a (incomplete: 4 of 5 folds; not ranked)" in md
+    overall = md.split("## Overall")[1]
+    assert "| a " not in overall
+
+
+def test_nan_p_value_prints_a_dash_never_best():
+    recs = [_record("a", "T", 0, 0.6), _record("b", "T", 0, 0.5)]
+    run = {**RUN, "run_config": {**RUN["run_config"], "k": 1}}
+    md = render(run, recs)
+    row_b = next(line for line in md.splitlines() if line.startswith("| 2 "))
+    cells = [c.strip() for c in row_b.split("|")]
+    assert cells[7] == "–" and "best" not in row_b
+
+
+def test_interval_and_holm():
+    diff = np.array([-0.1, -0.12, -0.09, -0.11, -0.1])
+    mean, lo, hi, p = corrected_diff(diff, 80, 20)
+    assert lo < mean < hi < 0 and p < 0.05
+    assert corrected_ttest(diff, 80, 20) == p
+    adjusted = holm({"x": 0.01, "y": 0.04, "z": 0.03, "w": float("nan")})
+    assert adjusted["x"] == pytest.approx(0.03) and adjusted["z"] == pytest.approx(0.06)
+    assert adjusted["y"] == pytest.approx(0.06) and np.isnan(adjusted["w"])
+    table = trait_table(records_frame(_records()))
+    assert table.loc["b", "p_holm"] >= table.loc["b", "p_vs_best"]
+    assert table.loc["b", "ci_high"] < 0 < table.loc["c", "ci_high"]
+
+
+def test_overall_sorts_by_mean_r2_so_the_null_model_is_never_above_a_real_one():
+    # b is far better than the null model on T and slightly worse on U and V: by mean rank the
+    # null model would sit above b (2.33 vs 2.67), by mean R² it does not (0.0 vs 0.13)
+    scores = {"T": (0.6, 0.5, 0.0), "U": (0.3, -0.05, 0.0), "V": (0.3, -0.05, 0.0)}
+    recs = []
+    for trait, (a, b, m) in scores.items():
+        for f in range(5):
+            for model, value in (("a", a + f * 0.001), ("b", b + f * 0.002), ("mean", m)):
+                rec = _record(model, trait, f, value)
+                rec["unit_id"] += f"-{trait}"
+                recs.append(rec)
+    run = {**RUN, "run_config": {**RUN["run_config"], "traits": list(scores)}}
+    run.pop("references")
+    overall = render(run, recs).split("## Overall")[1]
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in overall.splitlines()
+            if line.startswith("| ") and "model" not in line]
+    assert [r[0] for r in rows] == ["a", "b", "mean"]
+    assert float(rows[1][2]) > float(rows[2][2])  # mean rank shown beside: b's is worse
 
 
 def test_write_leaderboard_reads_only_stored_results(tmp_path):
@@ -76,6 +158,33 @@ def test_write_leaderboard_reads_only_stored_results(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps(RUN))
     path = write_leaderboard(tmp_path)
     assert path.read_text() == render(RUN, store.records())
+
+
+@pytest.mark.parametrize("content", ["", '{"model": "a", "sta', "{}", "[]",
+                                     "NUMBERS", "TIMING", "PREDICTIONS"])
+def test_unreadable_records_are_named_and_rerun(tmp_path, content):
+    store = ResultStore(tmp_path)
+    for rec in _records():
+        store.write(rec)
+    bad = store.path("a-T-0")
+    if content in ("NUMBERS", "TIMING", "PREDICTIONS"):
+        rec = json.loads(bad.read_text())
+        if content == "NUMBERS":
+            rec["metrics"]["T"]["r2"] = "oops"
+        elif content == "TIMING":
+            rec["timing"] = {"fit_s": "slow"}
+        else:
+            rec["predictions"] = {"T": {"sample": ["s1"], "y_true": [1.0], "y_pred": ["x"]}}
+        content = json.dumps(rec)
+    bad.write_text(content)
+    (tmp_path / "run.json").write_text(json.dumps(RUN))
+    assert not store.is_done("a-T-0") and store.is_done("a-T-1")
+    md = write_leaderboard(tmp_path).read_text()
+    assert "## Unreadable records" in md and "results/a-T-0.json" in md
+    assert "a (incomplete: 4 of 5 folds" in md
+    from gpbench.report import write_report
+
+    assert "Unreadable records" in write_report(tmp_path).read_text()  # plots do not crash
 
 
 def test_empty_run_renders():

@@ -142,3 +142,15 @@ def test_trace_logs_hook_calls(monkeypatch, capsys):
     load_registry()
     err = capsys.readouterr().err
     assert "[gpbench trace] register_models: linear registered model 'lasso'" in err
+
+
+def test_yeast_reference_rows_follow_the_contract_schema():
+    from gpbench_yeast import references
+
+    rows = references()
+    assert rows
+    for row in rows:
+        assert set(row) == {"trait", "source", "what", "metric", "value", "protocol",
+                            "citation"}
+        assert row["metric"] in ("R2", "r") and 0 < float(row["value"]) <= 1
+        assert str(row["protocol"]).strip()  # "unknown" when the source does not state it

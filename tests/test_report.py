@@ -15,14 +15,14 @@ from gpbench.results import ResultStore
 
 TRAITS = ["Lactate", "Lactose"]
 REFS = [
-    {"trait": "Lactate", "source": "Bloom et al. 2013", "r2": 0.84,
-     "what": "broad-sense heritability H² (ceiling for any predictor)"},
-    {"trait": "Lactate", "source": "Bloom et al. 2013", "r2": 0.626,
-     "what": "narrow-sense heritability h² (additive ceiling)"},
-    {"trait": "Lactate", "source": "Grinberg et al. 2020", "r2": 0.568,
-     "what": "best published R² (Lasso / GBM)"},
-    {"trait": "Lactose", "source": "Bloom et al. 2013", "r2": 0.891,
-     "what": "broad-sense heritability H² (ceiling for any predictor)"},
+    {"trait": "Lactate", "source": "Bloom et al. 2013", "metric": "R2", "value": 0.84,
+     "protocol": "unknown", "what": "broad-sense heritability H² (ceiling for any predictor)"},
+    {"trait": "Lactate", "source": "Bloom et al. 2013", "metric": "R2", "value": 0.626,
+     "protocol": "unknown", "what": "narrow-sense heritability h² (additive ceiling)"},
+    {"trait": "Lactate", "source": "Grinberg et al. 2020", "metric": "R2", "value": 0.568,
+     "protocol": "unknown", "what": "best published R² (Lasso / GBM)"},
+    {"trait": "Lactose", "source": "Bloom et al. 2013", "metric": "R2", "value": 0.891,
+     "protocol": "unknown", "what": "broad-sense heritability H² (ceiling for any predictor)"},
 ]
 RUN = {"dataset": {"name": "toy", "version": "1", "checksum": "c" * 64},
        "config": {"k": 5, "seed": 0, "repeats": 1, "inner_fraction": 0.2},

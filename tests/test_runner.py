@@ -54,6 +54,41 @@ def test_tuning_never_sees_the_test_fold(registry, tmp_path):
     assert test_union
 
 
+def test_tuning_refits_with_the_options_the_search_space_returned(registry, tmp_path):
+    from gpbench.runner import TuneConfig
+
+    summary = run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(3))
+    for rec in ResultStore(summary.run_dir).records():
+        t = rec["tuning"]
+        assert t["metric"] == "r2"  # the leaderboard's metric by default
+        assert t["best_params"]["alpha"] == pytest.approx(10 ** t["optuna_params"]["log_alpha"])
+        assert rec["used_options"]["alpha"] == t["best_params"]["alpha"]
+        assert any(e["options"]["alpha"] == t["best_params"]["alpha"] for e in spy.SEEN)
+
+
+@pytest.mark.parametrize("model", ["ridge", "mean"])
+def test_a_model_without_search_space_runs_once_untuned_with_a_note(registry, tmp_path, model):
+    from gpbench.runner import TuneConfig
+
+    summary = run(registry, tmp_path, [model], dataset="sim", traits=["trait1"],
+                  dataset_options={"n_strains": "60", "n_markers": "50"}, k=2,
+                  tune=TuneConfig(3))
+    assert not summary.failed
+    for rec in ResultStore(summary.run_dir).records():
+        assert "tuning" not in rec and "no search space" in rec["tuning_note"]
+    board = summary.leaderboard.read_text()
+    assert "## Notes" in board and "no search space" in board
+
+
+def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
+    from gpbench.errors import GpbenchError
+    from gpbench.runner import TuneConfig
+
+    with pytest.raises(GpbenchError, match="unknown metric 'rr2'"):
+        run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(2, metric="rr2"))
+    assert spy.SEEN == []
+
+
 def test_every_model_gets_identical_folds(registry, tmp_path):
     summary = run(registry, tmp_path, ["spy", "ridge", "spy-mt"], traits=["A", "B"])
     records = ResultStore(summary.run_dir).records()
@@ -86,9 +121,151 @@ def test_resume_skips_finished_units(registry, tmp_path):
     spy.SEEN.clear()
     second = run(registry, tmp_path, ["spy"], traits=["A"])
     assert second.done == 0 and second.skipped == 5 and spy.SEEN == []
-    # a changed option is a different unit: it runs
-    third = run(registry, tmp_path, ["spy"], traits=["A"], model_options={"spy": {"alpha": 1}})
-    assert third.done == 5
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"model_options": {"spy": {"alpha": 1}}}, "options of spy"),
+    ({"k": 3}, "k:"),
+    ({"seed": 1}, "seed:"),
+    ({"repeats": 2}, "repeats:"),
+    ({"tune": "T"}, "tune:"),
+    ({"traits": ["A"]}, "traits:"),  # the trait set of a multi-trait model
+    ({"dataset_options": {"n": "70"}}, "dataset_options:"),
+])
+def test_a_changed_configuration_is_refused_before_anything_runs(registry, tmp_path, change,
+                                                                   field):
+    from gpbench.errors import GpbenchError
+    from gpbench.runner import TuneConfig
+
+    run(registry, tmp_path, ["spy", "spy-mt"], traits=["A", "B"])
+    before = sorted(p.name for p in (tmp_path / "run").rglob("*"))
+    spy.SEEN.clear()
+    kwargs = {"traits": ["A", "B"], **change}
+    if kwargs.get("tune") == "T":
+        kwargs["tune"] = TuneConfig(2)
+    with pytest.raises(GpbenchError, match="--out") as exc:
+        run(registry, tmp_path, ["spy", "spy-mt"], **kwargs)
+    assert field in str(exc.value)
+    assert spy.SEEN == [] and sorted(p.name for p in (tmp_path / "run").rglob("*")) == before
+
+
+def test_adding_a_model_keeps_the_configuration_and_grows_the_unit_list(registry, tmp_path):
+    run(registry, tmp_path, ["spy"], traits=["A", "B"])
+    summary = run(registry, tmp_path, ["spy-val"], traits=["A", "B"])
+    assert summary.done == 10
+    stored = json.loads((summary.run_dir / "run.json").read_text())
+    assert stored["run_config"]["models"] == ["spy", "spy-val"]
+    assert len(stored["units"]) == 20
+    board = summary.leaderboard.read_text()
+    assert "--models spy,spy-val" in board  # "Reproduce" names every model of the table
+    assert "spy-val" in board.split("## A")[1].split("## B")[0]
+
+
+def test_leaderboard_shows_only_listed_units(registry, tmp_path):
+    summary = run(registry, tmp_path, ["spy"], traits=["A"])
+    store = ResultStore(summary.run_dir)
+    stray = store.records()[0]
+    stray.update(unit_id="ghost", model="ghost", config_hash="x")
+    store.write(stray)
+    from gpbench.leaderboard import write_leaderboard
+
+    board = write_leaderboard(summary.run_dir).read_text()
+    assert "ghost" not in board.split("## A")[1].split("R² = 1")[0]
+    assert "1 result file(s) in results/ belong to no unit listed in run.json" in board
+
+
+def _stale_plugin(path, default, comment=""):
+    path.write_text(f"""{comment}
+import numpy as np
+from gpbench import ModelSpec, hookimpl
+
+
+class Shift:
+    def __init__(self, options, context):
+        self.shift = options["shift"]
+
+    def fit(self, X, Y, valid=None):
+        self.mean = float(np.mean(Y))
+
+    def predict(self, X):
+        return np.full((len(X), 1), self.mean + self.shift)
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec("shifty", Shift, {{"shift": {default}}}))
+""")
+
+
+def _plan_with(tmp_path, module_name):
+    import importlib
+    import sys
+
+    from gpbench import plugins
+    from gpbench.api import RunConfig, execute, plan_run
+    from gpbench.runner import Environment
+
+    plugins._source_sha256.cache_clear()  # a new gpbench process starts with an empty cache
+    sys.modules.pop(module_name, None)
+    names = ("gpbench_metrics", "tests.plugins.spy", module_name)
+    registry = plugins.load_registry([(n, importlib.import_module(n)) for n in names],
+                                     load_entrypoints=False)
+    config = RunConfig(models=["shifty"], dataset="indexed", traits=["A"], out=tmp_path / "run",
+                       cache_dir=tmp_path / "cache", n_threads=1)
+    env = Environment(extra_plugins=names, load_entrypoints=False, registry=registry)
+    return execute(plan_run(config, registry), env=env)
+
+
+def test_stale_plugin_defaults_or_code_rerun_their_units(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    source = tmp_path / "stale_plugin_mod.py"
+    _stale_plugin(source, 0.0)
+    assert _plan_with(tmp_path, "stale_plugin_mod").done == 5
+    assert _plan_with(tmp_path, "stale_plugin_mod").skipped == 5
+    _stale_plugin(source, 0.5)  # new default, same version: the old units are stale
+    again = _plan_with(tmp_path, "stale_plugin_mod")
+    assert again.done == 5 and again.skipped == 0
+    records = ResultStore(again.run_dir).records()
+    listed = set(json.loads((again.run_dir / "run.json").read_text())["units"])
+    assert {r["used_options"]["shift"] for r in records if r["unit_id"] in listed} == {0.5}
+    assert "5 result file(s)" in again.leaderboard.read_text()
+    _stale_plugin(source, 0.5, comment="# same defaults, other code")
+    assert _plan_with(tmp_path, "stale_plugin_mod").done == 5
+
+
+def test_cpu_and_cuda_units_have_different_keys(registry, tmp_path):
+    from gpbench.api import RunConfig, plan_run
+
+    def plan(device, out):
+        return plan_run(RunConfig(models=["spy-gpu", "spy"], dataset="indexed", traits=["A"],
+                                  out=tmp_path / out, cache_dir=tmp_path / "c", device=device),
+                        registry)
+
+    cpu, cuda = plan("cpu", "a"), plan("cuda", "b")
+    gpu_units = [(a, b) for a, b in zip(cpu.units, cuda.units, strict=True)
+                 if a.model == "spy-gpu"]
+    assert all(a.unit_id != b.unit_id for a, b in gpu_units)
+    assert gpu_units[0][0].options["profile"] == "small"
+    assert gpu_units[0][1].options["profile"] == "big"
+    assert gpu_units[0][1].device_kind == "cuda"
+    cpu_only = [(a, b) for a, b in zip(cpu.units, cuda.units, strict=True) if a.model == "spy"]
+    assert all(a.unit_id == b.unit_id for a, b in cpu_only)  # the device does not matter there
+    from gpbench.errors import GpbenchError
+
+    run(registry, tmp_path, ["spy-gpu"], traits=["A"], device="cpu")
+    with pytest.raises(GpbenchError, match="device"):
+        run(registry, tmp_path, ["spy-gpu"], traits=["A"], device="cuda")
+
+
+def test_transformer_profile_auto_resolves_by_device():
+    pytest.importorskip("torch")
+    from gpbench import ModelContext
+    from gpbench_transformer import OPTIONS, effective_options
+
+    on_cpu = effective_options(dict(OPTIONS), ModelContext(device="cpu"))
+    on_cuda = effective_options(dict(OPTIONS), ModelContext(device="cuda"))
+    assert on_cpu["profile"] == "fast" and on_cuda["profile"] == "paper"
+    assert on_cpu["window"] != on_cuda["window"]
 
 
 def test_failure_is_isolated_and_recorded(registry, tmp_path):
@@ -99,9 +276,11 @@ def test_failure_is_isolated_and_recorded(registry, tmp_path):
     assert "boom on purpose" in failed["error"] and "Traceback" in failed["traceback"]
     board = summary.leaderboard.read_text()
     assert "Failed units" in board and "spy-val" in board
-    # failed units are retried on the next run
-    again = run(registry, tmp_path, ["spy", "spy-val"], traits=["A"])
-    assert again.skipped == 5 and again.done == 5
+    # failed units are retried on the next run (the same configuration)
+    spy.SEEN.clear()
+    again = run(registry, tmp_path, ["spy", "spy-val"], traits=["A"],
+                model_options={"spy-val": {"fail": True}})
+    assert again.skipped == 5 and len(again.failed) == 5 and len(spy.SEEN) == 5
 
 
 @pytest.mark.parametrize("bad,message", [("shape", "shape"), ("nan", "NaN")])
@@ -120,6 +299,11 @@ def test_record_schema(registry, tmp_path):
         assert key in rec
     assert set(rec["metrics"]["A"]) >= {"r2", "pcc", "mse", "n_test", "n_train"}
     assert (summary.run_dir / "run.json").exists()
+    # the resolved options, not {} for a plugin's defaults; the rows each fit used
+    assert rec["used_options"] == {"alpha": 0.0, "fail": False, "bad": "", "sleep": 0,
+                                   "crash": False}
+    assert rec["n_fit"] == len(spy.SEEN[rec["fold"]]["fit"]) and rec["n_valid"] == 0
+    assert rec["plugin"]["code_sha256"] and rec["device_kind"] == "cpu"
 
 
 def test_unknown_model_option_is_rejected_before_running(registry, tmp_path):
@@ -143,9 +327,8 @@ def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
     from gpbench.runner import TuneConfig
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    summary = run(registry, tmp_path, ["ridge"], dataset="sim", traits=["trait1"],
-                  dataset_options={"n_strains": "80", "n_markers": "100"}, k=2,
-                  model_options={}, tune=TuneConfig(4, storage, jobs=2))
+    summary = run(registry, tmp_path, ["spy"], traits=["A"], k=2,
+                  tune=TuneConfig(4, storage, jobs=2))
     assert not summary.failed
     import optuna
 
@@ -154,3 +337,40 @@ def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
     for name in names:
         study = optuna.load_study(study_name=name, storage=storage)
         assert len(study.trials) == 4
+
+
+@pytest.mark.parametrize("content", ["", "{", "{}", '{"unit_id": 1}'])
+def test_a_corrupt_results_file_is_named_and_its_unit_rerun(registry, tmp_path, content):
+    first = run(registry, tmp_path, ["spy"], traits=["A"])
+    victim = sorted((first.run_dir / "results").glob("*.json"))[2]
+    victim.write_text(content)
+    board = (first.run_dir / "leaderboard.md")
+    from gpbench.leaderboard import write_leaderboard
+
+    assert victim.name in write_leaderboard(first.run_dir).read_text()
+    again = run(registry, tmp_path, ["spy"], traits=["A"])
+    assert again.done == 1 and again.skipped == 4
+    assert json.loads(victim.read_text())["status"] == "ok"
+    assert "Unreadable records" not in board.read_text()
+
+
+def test_a_search_space_that_suggests_nothing_is_not_tuned():
+    from gpbench import ModelSpec
+    from gpbench.tuning import is_tunable
+
+    def spec(space):
+        return ModelSpec("m", lambda o, c: None, search_space=space)
+
+    assert not is_tunable(spec(None)) and not is_tunable(spec(lambda trial: {}))
+    assert is_tunable(spec(lambda trial: {"a": trial.suggest_float("a", 0, 1)}))
+
+
+def test_a_directory_of_an_older_gpbench_with_results_is_refused(registry, tmp_path):
+    from gpbench.errors import GpbenchError
+
+    first = run(registry, tmp_path, ["spy"], traits=["A"])
+    stored = json.loads((first.run_dir / "run.json").read_text())
+    stored.pop("run_config")
+    (first.run_dir / "run.json").write_text(json.dumps(stored))
+    with pytest.raises(GpbenchError, match="older gpbench.*--out"):
+        run(registry, tmp_path, ["spy"], traits=["A"])

@@ -466,3 +466,32 @@ def test_ridge_init_trains_and_can_keep_the_initial_weights():
     assert pcc(Y[cut:], m.predict(X[cut:])) > 0.5
     with pytest.raises(ValueError):
         TransformerRegressor({"init": "bogus"}, ModelContext(device="cpu"))
+
+
+def test_refit_trains_on_the_whole_training_fold_for_the_chosen_epochs(monkeypatch):
+    from gpbench_transformer import train
+
+    seen = []
+    original = train.TransformerRegressor._train_epochs
+
+    def spy(self, net, X, Ys, n_epochs, gen):
+        seen.append((len(X), n_epochs))
+        return original(self, net, X, Ys, n_epochs, gen)
+
+    monkeypatch.setattr(train.TransformerRegressor, "_train_epochs", spy)
+    plain, X, Y, cut = _fit()
+    assert plain.fit_info["refit"] is False and seen == []
+    assert plain.fit_info["n_fit"] == cut and plain.fit_info["n_valid"] == len(X) - cut
+    m, X, Y, cut = _fit({"refit": True, "n_models": 2})
+    assert seen == [(len(X), e) for e in m.fit_info["refit_epochs"]]
+    assert m.fit_info["refit_epochs"] == [mb["best_epoch"] for mb in m.fit_info["members"]]
+    assert m.fit_info["n_fit"] == len(X) and len(m.nets) == 2
+    pred = m.predict(X)
+    assert pred.shape == (len(X), 1) and np.all(np.isfinite(pred))
+    assert not np.allclose(pred, plain.predict(X))
+
+
+def test_refit_is_off_by_default():
+    from gpbench_transformer.train import OPTIONS
+
+    assert OPTIONS["refit"] is False

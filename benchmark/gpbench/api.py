@@ -17,11 +17,12 @@ from typing import Any
 
 from .errors import DataError, GpbenchError, UnknownNameError
 from .executors import Executor, LocalExecutor
-from .plugins import Registry
+from .plugins import Registry, code_sha256
 from .protocol import FoldPlan, make_folds
 from .results import ResultStore, atomic_write_json
+from .runconfig import check_compatible, merge, merge_units
 from .runner import Environment, TuneConfig, Unit
-from .types import DataConfig, Dataset
+from .types import DataConfig, Dataset, ModelContext
 
 
 def default_cache_dir() -> Path:
@@ -71,6 +72,8 @@ class Plan:
     units: list[Unit]
     store: ResultStore
     references: tuple[dict[str, Any], ...] = ()
+    run_config: dict[str, Any] = field(default_factory=dict)
+    dataset_plugin: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_traits(requested: list[str] | None, available: list[str]) -> list[str]:
@@ -155,9 +158,25 @@ def _check_option_targets(config: RunConfig, registry: Registry) -> None:
         raise GpbenchError(f"--dataset-option: {exc}") from exc
 
 
+def resolve_device_kind(device: str, needed: bool) -> str | None:
+    """"cpu" or "cuda" for ``--device`` (auto: cuda when torch sees a GPU); None when no model
+    of the run can use a device (``needed`` False), so the device does not matter."""
+    kind = (device or "auto").lower().split(":")[0]
+    if kind != "auto":
+        return kind
+    if not needed:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def plan_run(config: RunConfig, registry: Registry) -> Plan:
-    """Check the configuration (before any data are loaded), load the dataset, make and save
-    the outer folds and list the units."""
+    """Check the configuration (before any data are loaded), resolve names and options, load
+    the dataset, check the run directory's configuration, save the folds and list the units
+    (nothing runs)."""
     check_numbers(config)
     specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
     if not specs:
@@ -168,6 +187,8 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
             spec.check_options(config.model_options.get(spec.name, {}))
         except ValueError as exc:
             raise GpbenchError(str(exc)) from exc
+    if config.tune is not None and config.tune.n_trials > 0:
+        registry.metric(config.tune.metric)  # an unknown --tune-metric fails before any work
     run_dir = config.run_dir()
     check_writable(run_dir)
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
@@ -181,6 +202,17 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     store = ResultStore(run_dir)
     folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     check_test_folds(ds, traits, folds)
+    device_kind = resolve_device_kind(config.device, any(s.accelerator for s in specs))
+    run_config = {
+        "dataset": ds.name, "dataset_options": dict(sorted(config.dataset_options.items())),
+        "dataset_checksum": ds.checksum, "traits": list(traits), "k": config.k,
+        "seed": config.seed, "repeats": config.repeats, "inner_fraction": config.inner_fraction,
+        "tune": _tune_config(config.tune), "device": config.device, "device_kind": device_kind,
+        "maf": config.maf, "min_call_rate": config.min_call_rate,
+        "fold_sha256": folds.sha256, "models": [s.name for s in specs],
+        "model_options": {s.name: dict(config.model_options[s.name]) for s in specs
+                          if config.model_options.get(s.name)}}
+    check_compatible(run_dir, run_config)  # before anything is written into run_dir
     fold_name = f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv"
     fold_file = run_dir / "folds" / fold_name
     if fold_file.exists():
@@ -193,21 +225,43 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     n_threads = config.n_threads or max(1, (os.cpu_count() or 1) // max(1, config.jobs))
     units = []
     for spec in specs:
+        entry = registry.entry("model", spec.name)
+        kind = (device_kind or "cpu") if spec.accelerator else "cpu"
+        context = ModelContext(seed=config.seed, markers=ds.markers, n_threads=n_threads,
+                               device=kind)
+        try:
+            options = spec.effective_options(config.model_options.get(spec.name, {}), context)
+        except (ValueError, TypeError) as exc:
+            raise GpbenchError(f"model {spec.name!r} of {entry.plugin.describe()}: {exc}") \
+                from exc
+        plugin = {"name": entry.plugin.name, "distribution": entry.plugin.distribution,
+                  "version": entry.plugin.version, "code_sha256": code_sha256(spec.factory)}
         groups = [tuple(traits)] if spec.multi_trait else [(t,) for t in traits]
         for repeat in range(config.repeats):
             for fold in range(config.k):
                 for group in groups:
                     units.append(Unit(
                         dataset=ds.name, data_config=data_config, dataset_checksum=ds.checksum,
-                        model=spec.name, options=dict(config.model_options.get(spec.name, {})),
+                        model=spec.name, options=dict(options),
                         traits=group, repeat=repeat, fold=fold, k=config.k, seed=config.seed,
                         fold_file=str(fold_file), fold_sha256=folds.sha256, tune=config.tune,
-                        n_threads=n_threads, device=config.device,
-                        inner_fraction=config.inner_fraction, maf=config.maf,
-                        min_call_rate=config.min_call_rate))
+                        n_threads=n_threads, device=kind if spec.accelerator else config.device,
+                        inner_fraction=config.inner_fraction, device_kind=kind,
+                        plugin=plugin, maf=config.maf, min_call_rate=config.min_call_rate))
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
-    return Plan(config, ds, folds, fold_file, units, store, refs)
+    info = registry.entry("dataset", config.dataset).plugin
+    dataset_plugin = {"name": info.name, "distribution": info.distribution,
+                      "version": info.version}
+    return Plan(config, ds, folds, fold_file, units, store, refs, run_config, dataset_plugin)
+
+
+def _tune_config(tune: TuneConfig | None) -> dict[str, Any] | None:
+    """The tuning settings that change results (not the storage's location)."""
+    if tune is None or tune.n_trials <= 0:
+        return None
+    return {"n_trials": tune.n_trials, "metric": tune.metric, "timeout_s": tune.timeout_s,
+            "jobs": tune.jobs}
 
 
 @dataclass
@@ -275,13 +329,23 @@ def execute(plan: Plan, executor: Executor | None = None, env: Environment | Non
     stream = stream or sys.stderr
     store = plan.store
     with store.lock():
-        atomic_write_json(plan.config.run_dir() / "run.json", {
+        # checked again under the lock: another command may have written run.json meanwhile
+        previous = check_compatible(store.run_dir, plan.run_config) or {}
+        new_units: dict[str, list[str]] = {}
+        for u in plan.units:
+            new_units.setdefault(u.model, []).append(u.unit_id)
+        units = merge_units(previous.get("units_by_model"), new_units)
+        run_config = merge(previous.get("run_config") or {}, plan.run_config)
+        atomic_write_json(store.run_dir / "run.json", {
+            "run_config": run_config,
             "config": {k: v for k, v in asdict(plan.config).items()},
             "dataset": {"name": plan.dataset.name, "version": plan.dataset.version,
-                        "checksum": plan.dataset.checksum, "citation": plan.dataset.citation},
+                        "checksum": plan.dataset.checksum, "citation": plan.dataset.citation,
+                        "plugin": plan.dataset_plugin},
             "references": list(plan.references),
             "fold_file": plan.fold_file.name, "fold_sha256": plan.folds.sha256,
-            "units": [u.unit_id for u in plan.units],
+            "units_by_model": units,
+            "units": [uid for model in run_config["models"] for uid in units.get(model, [])],
             "git_commit": git_commit(), "machine": machine_description(), **(meta or {})})
         pending = [u for u in plan.units if not store.is_done(u.unit_id)]
         skipped = len(plan.units) - len(pending)

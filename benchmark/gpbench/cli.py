@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                      help="comma-separated traits (case-insensitive); default: all traits")
-    run.add_argument("--dataset", default="yeast", help="dataset name (default: yeast)")
+    run.add_argument("--dataset", default="yeast",
+                     help="dataset name (default: yeast); several (wheat,rice) or `all` run "
+                     "each into its own directory and write the cross-dataset board")
     run.add_argument("--data-dir", type=Path, default=None,
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
@@ -96,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
     run.add_argument("--tune-jobs", type=int, default=1, metavar="N",
                      help="processes sharing each unit's Optuna study through the storage")
+    run.add_argument("--tune-metric", default="r2", metavar="METRIC",
+                     help="metric the tuning maximises on the inner split (default r2, the "
+                     "leaderboard's; see `gpbench list`)")
     run.add_argument("--jobs", type=int, default=1,
                      help="units in parallel, each in its own long-lived worker process")
     run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
@@ -131,9 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     board = sub.add_parser("leaderboard", help="render the leaderboard of a run directory "
                            "from its stored results (nothing is rerun)")
-    board.add_argument("run_dir", type=Path)
+    board.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
+                       help="a run directory; several give the board across datasets")
     board.add_argument("-o", "--output", type=Path, default=None,
-                       help="markdown file (default RUN_DIR/leaderboard.md)")
+                       help="markdown file (default RUN_DIR/leaderboard.md); with several "
+                       "run directories the output directory (default runs/cross)")
     board.add_argument("--print", action="store_true", help="also print it")
     board.add_argument("--params", action="store_true",
                        help="add the options chosen by --tune in every fold")
@@ -148,8 +155,25 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
     return Path(env) if env else None
 
 
+def _executor(args: argparse.Namespace) -> Any:
+    """The executor --executor names; None: the default local worker pool."""
+    if args.executor == "inline":
+        from .executors import InlineExecutor
+
+        if args.jobs != 1 or args.unit_timeout is not None:
+            raise GpbenchError("--executor inline runs one unit at a time in this process; "
+                               "drop --jobs/--unit-timeout or use --executor local")
+        return InlineExecutor()
+    if args.executor == "dask":
+        from .executors import DaskExecutor
+
+        return DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
+    return None
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from .api import RunConfig, default_cache_dir, execute, plan_run
+    from .multirun import is_multi_dataset
     from .plugins import load_registry
     from .runner import Environment, TuneConfig
 
@@ -160,28 +184,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache_dir=args.cache_dir or default_cache_dir(),
         dataset_options=_key_values(args.dataset_option, "--dataset-option"),
         model_options=_model_options(args.model_option),
-        tune=(TuneConfig(args.tune, args.optuna_storage, jobs=args.tune_jobs)
-              if args.tune else None),
+        tune=(TuneConfig(args.tune, args.optuna_storage, metric=args.tune_metric,
+                         jobs=args.tune_jobs) if args.tune else None),
         jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
         device=args.device, maf=args.maf, min_call_rate=args.min_call_rate)
     registry = load_registry()
+    if is_multi_dataset(args.dataset):
+        return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)
     print(f"gpbench: {len(plan.units)} units ({', '.join(config.models)} on "
           f"{plan.dataset.name}, {config.k} folds x {config.repeats} repeat(s)) -> "
           f"{plan.store.run_dir}", file=sys.stderr)
     command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    executor = None
-    if args.executor == "inline":
-        from .executors import InlineExecutor
-
-        if args.jobs != 1 or args.unit_timeout is not None:
-            raise GpbenchError("--executor inline runs one unit at a time in this process; "
-                               "drop --jobs/--unit-timeout or use --executor local")
-        executor = InlineExecutor()
-    elif args.executor == "dask":
-        from .executors import DaskExecutor
-
-        executor = DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
+    executor = _executor(args)
     summary = execute(plan, executor=executor, env=Environment(registry=registry),
                       meta={"command": command})
     print(summary.leaderboard.read_text() if summary.leaderboard else "")
@@ -198,6 +213,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
               "them (finished units are kept)", file=sys.stderr)
         return 1
     return 0
+
+
+def model_options_text(reg: Any) -> str:
+    """Each model's options with their defaults (``--model-option MODEL.KEY=VALUE``)."""
+    import textwrap
+
+    lines = ["model options (defaults; change with --model-option MODEL.KEY=VALUE; None: "
+             "chosen by the model, e.g. from its profile):"]
+    for name in reg.names("model"):
+        spec = reg.entry("model", name).spec
+        opts = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+                         for k, v in spec.options.items()) or "(none)"
+        tuned = "" if spec.search_space else "  [no search space: --tune runs it untuned]"
+        lines += textwrap.wrap(f"{name}: {opts}{tuned}", width=100, initial_indent="  ",
+                               subsequent_indent="      ")
+    return "\n".join(lines) + "\n"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -220,14 +251,23 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{kind}s:")
         print(tabulate(rows, headers=["name", "", "description", "plugin"], tablefmt="simple"))
         print()
+        if kind == "model":
+            print(model_options_text(reg))
     if args.traits:
         from .api import default_cache_dir
         from .types import DataConfig
 
-        ds = reg.dataset(args.traits).load(DataConfig(default_cache_dir(), _data_dir(args)))
+        spec = reg.dataset(args.traits)
+        ds = spec.load(DataConfig(default_cache_dir(), _data_dir(args)))
         counts = ds.traits.notna().sum()
-        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples):")
-        print(tabulate([[t, int(counts[t])] for t in ds.trait_names], tablefmt="simple"))
+        n, p = ds.genotypes.shape
+        print(f"{ds.name}: {n} samples x {p} markers"
+              + (f", coding {ds.coding}" if ds.coding else "") + f"; version {ds.version}")
+        default = set(spec.default_traits)
+        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples"
+              + ("; * = default trait" if default else "") + "):")
+        print(tabulate([[t, int(counts[t]), "*" if t in default else ""]
+                        for t in ds.trait_names], tablefmt="simple"))
     return 0
 
 
@@ -254,6 +294,9 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from .leaderboard import write_leaderboard
 
+    if len(args.run_dir) > 1:
+        return _cmd_cross_leaderboard(args)
+    args.run_dir = args.run_dir[0]
     if not (args.run_dir / "results").is_dir():
         raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
                            "directory of a `gpbench run`")
@@ -261,6 +304,52 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     if args.print:
         print(path.read_text())
     print(f"leaderboard: {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
+    from .crossboard import write_cross_board
+    from .multirun import CROSS_DIR
+
+    for run_dir in args.run_dir:
+        if not (run_dir / "results").is_dir():
+            raise GpbenchError(f"{run_dir} has no results/ directory; pass the --out "
+                               "directories of `gpbench run`")
+    path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR)
+    if args.print:
+        print(path.read_text())
+    print(f"leaderboard across datasets: {path}", file=sys.stderr)
+    return 0
+
+
+def _cmd_run_many(args: argparse.Namespace, base: Any, registry: Any) -> int:
+    """``gpbench run --dataset a,b`` / ``--dataset all``: one run per dataset, then the board."""
+    from .multirun import dataset_list, run_many
+    from .runner import Environment
+
+    datasets = dataset_list(args.dataset, registry.names("dataset"))
+    executor = _executor(args)
+    command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    print(f"gpbench: {', '.join(base.models)} on {len(datasets)} datasets "
+          f"({', '.join(datasets)})", file=sys.stderr)
+    summary = run_many(base, datasets, ",".join(args.traits) if args.traits else None,
+                       registry, out_base=args.out, executor=executor,
+                       env=Environment(registry=registry), meta={"command": command},
+                       report=not args.no_report)
+    if summary.cross is not None:
+        print(summary.cross.read_text())
+        print(f"leaderboard across datasets: {summary.cross}", file=sys.stderr)
+    for o in summary.outcomes:
+        state = (f"FAILED: {o.error}" if o.error else f"skipped: {o.skipped}" if o.skipped
+                 else f"{o.run_dir}")
+        print(f"  {o.dataset}: {state}", file=sys.stderr)
+    if summary.failed_units:
+        print(f"gpbench: {len(summary.failed_units)} unit(s) failed:", file=sys.stderr)
+        for rec in summary.failed_units:
+            print(f"  {rec['unit_id']}: {rec['error'].splitlines()[0]}", file=sys.stderr)
+    if summary.failed_datasets or summary.failed_units:
+        print("rerun the same command to retry (finished units are kept)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -209,6 +209,18 @@ def _heritability_symbol(what: str) -> str | None:
     return "heritability" if "heritab" in what.lower() else None
 
 
+def reference_r2(ref: dict[str, Any]) -> float | None:
+    """A reference row's value when it is an R² (``metric`` "R2"; legacy rows: ``r2``)."""
+    if str(ref.get("metric", "")).upper() in ("R2", "R²"):
+        value = ref.get("value")
+    else:
+        value = ref.get("r2") if "metric" not in ref else None
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def leaderboard_chart(records: Iterable[dict[str, Any]], trait: str,
                       references: Sequence[dict[str, Any]] | None = None) -> Figure:
     """Mean R² per model on ``trait`` (bars, ± sd) with per-fold R² as points, best first.
@@ -234,13 +246,14 @@ def leaderboard_chart(records: Iterable[dict[str, Any]], trait: str,
     styles = {"H²": ("#d62728", "--"), "h²": ("#ff7f0e", ":"), "heritability": ("#9467bd", "-.")}
     ceilings = []
     for ref in references or []:
-        if ref.get("trait") != trait or ref.get("r2") is None:
+        value = reference_r2(ref)
+        if ref.get("trait") != trait or value is None:
             continue
         sym = _heritability_symbol(str(ref.get("what", "")))
         if sym is None:
             continue
         color, ls = styles[sym]
-        ceilings.append(float(ref["r2"]))
+        ceilings.append(value)
         ax.axhline(ceilings[-1], color=color, ls=ls, lw=1.4, gid="reference",
                    label=f"{sym} = {ceilings[-1]:.3f} ({ref.get('source', '?')})")
     ax.axhline(0, color="0.5", lw=0.8)

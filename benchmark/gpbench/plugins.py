@@ -8,6 +8,8 @@ call and what it registered.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata as md
 import inspect
 import logging
@@ -15,6 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -64,6 +67,9 @@ class Registry:
         default_factory=lambda: {kind: {} for kind in KINDS}
     )
     plugins: list[PluginInfo] = field(default_factory=list)
+    # how it was built: (modules of the extra plugins, entry points loaded?), so that worker
+    # processes can rebuild the same registry; None when an extra plugin is not a module
+    origin: tuple[tuple[str, ...], bool] | None = field(default=None, repr=False)
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
@@ -197,8 +203,59 @@ def collect(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> Registry:
 def load_registry(extra: Iterable[tuple[str, object]] = (), *,
                   load_entrypoints: bool = True) -> Registry:
     """Discover plugins and return their registry (the one call most code needs)."""
+    import types
+
+    extra = list(extra)
     pm, infos = get_plugin_manager(load_entrypoints=load_entrypoints, extra=extra)
-    return collect(pm, infos)
+    registry = collect(pm, infos)
+    if all(isinstance(obj, types.ModuleType) for _, obj in extra):
+        registry.origin = (tuple(obj.__name__ for _, obj in extra), load_entrypoints)
+    return registry
+
+
+def _defining_module(obj: Any) -> str | None:
+    for candidate in (obj, getattr(obj, "func", None), type(obj)):
+        name = getattr(candidate, "__module__", None)
+        if name and name != "builtins" and name in sys.modules:
+            return name
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _source_sha256(where: str) -> str:
+    path = Path(where)
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        if "__pycache__" in f.parts:
+            continue
+        digest.update(str(f.relative_to(path) if path.is_dir() else f.name).encode())
+        digest.update(b"\0")
+        digest.update(f.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def code_sha256(obj: Any) -> str:
+    """sha256 of the source of the plugin package that defines ``obj`` (e.g. a model factory):
+    every ``.py`` file under its top-level package's directory, or the one file of a top-level
+    module. Cached per process. "" when the source cannot be found (a module built at run time)."""
+    name = _defining_module(obj)
+    if name is None:
+        return ""
+    module = sys.modules[name]
+    package = (module.__package__ or "").split(".")[0]  # the whole distribution's package
+    if package and package in sys.modules:
+        module = sys.modules[package]
+    file = getattr(module, "__file__", None)
+    if not file:
+        return ""
+    path = Path(file)
+    where = path.parent if path.name == "__init__.py" else path
+    try:
+        return _source_sha256(str(where))
+    except OSError:
+        return ""
 
 
 def hook_docs() -> dict[str, str]:

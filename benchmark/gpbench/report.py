@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plots
-from .leaderboard import load_run, records_frame, render
+from .leaderboard import listed_records, load_run_files, records_frame, render
 from .results import atomic_write_bytes
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -61,10 +61,11 @@ def write_report(run_dir: Path, out_dir: Path | None = None) -> Path:
     """
     run_dir = Path(run_dir)
     out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
-    run, records = load_run(run_dir)
-    ok = [r for r in records if r.get("status") == "ok"]  # failed units only reach the table
+    run, records, unreadable = load_run_files(run_dir)
+    listed, _ = listed_records(run, records)
+    ok = [r for r in listed if r.get("status") == "ok"]  # failed units only reach the table
     writer = _Writer(out_dir)
-    md = [render(run, records).rstrip(), "", "# Plots", ""]
+    md = [render(run, records, unreadable=unreadable).rstrip(), "", "# Plots", ""]
     df = records_frame(ok)
     if df.empty:
         md += ["No finished units to plot.", ""]

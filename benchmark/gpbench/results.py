@@ -69,6 +69,71 @@ class RunLockedError(GpbenchError):
     pass
 
 
+def _finite_number(value: Any) -> bool:
+    # None stands for NaN in stored JSON (see _jsonable); strings, lists, objects do not
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def record_problem(rec: Any) -> str | None:
+    """Why ``rec`` is not a usable record (None when it is one)."""
+    if not isinstance(rec, dict) or not rec:
+        return "not a record (empty object or not an object)"
+    for key in ("unit_id", "model", "status"):
+        if not isinstance(rec.get(key), str):
+            return f"field {key!r} missing or not text"
+    if rec["status"] != "ok":
+        return None
+    metrics = rec.get("metrics")
+    if not isinstance(metrics, dict) or not metrics:
+        return "status ok but no metrics"
+    for key in ("repeat", "fold"):
+        if not isinstance(rec.get(key), int) or isinstance(rec.get(key), bool):
+            return f"field {key!r} missing or not an integer"
+    for trait, scores in metrics.items():
+        if not isinstance(scores, dict):
+            return f"metrics of {trait!r} are not an object"
+        for name, value in scores.items():
+            if not _finite_number(value):
+                return f"metric {name!r} of {trait!r} is not a number ({value!r})"
+    for key in ("timing", "fit_info", "used_options", "tuning", "predictions", "versions"):
+        if rec.get(key) is not None and not isinstance(rec[key], dict):
+            return f"field {key!r} is not an object"
+    for name, value in (rec.get("timing") or {}).items():
+        if not _finite_number(value):
+            return f"timing {name!r} is not a number ({value!r})"
+    for key in ("n_fit", "n_valid"):
+        if not _finite_number(rec.get(key)):
+            return f"field {key!r} is not a number ({rec[key]!r})"
+    for trait, pred in (rec.get("predictions") or {}).items():
+        if not isinstance(pred, dict) or not all(
+                isinstance(pred.get(k), list) for k in ("sample", "y_true", "y_pred")):
+            return f"predictions of {trait!r} are not lists of sample, y_true, y_pred"
+        if not all(_finite_number(v) for k in ("y_true", "y_pred") for v in pred[k]):
+            return f"predictions of {trait!r} hold non-numbers"
+    return None
+
+
+def load_record(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """Read one results file: (record, None), or (None, why it is unusable) when it is empty,
+    truncated, not JSON, ``{}`` or holds non-numbers; (None, None) when it does not exist."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return None, None
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read ({exc})"
+    if not text.strip():
+        return None, "empty file"
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"not valid JSON, truncated? ({exc.msg} at line {exc.lineno})"
+    problem = record_problem(rec)
+    return (None, problem) if problem else (rec, None)
+
+
 class ResultStore:
     """The results of one run directory."""
 
@@ -84,25 +149,29 @@ class ResultStore:
         atomic_write_json(self.path(record["unit_id"]), record)
 
     def read(self, unit_id: str) -> dict[str, Any] | None:
-        try:
-            return json.loads(self.path(unit_id).read_text())
-        except FileNotFoundError:
-            return None
-        except json.JSONDecodeError:
-            return None  # cannot happen with atomic writes, but never trust a broken file
+        """The record of ``unit_id``, or None when it is missing or unreadable."""
+        rec, _ = load_record(self.path(unit_id))
+        return rec
 
     def is_done(self, unit_id: str) -> bool:
+        """True when the unit has a readable record with status ok (else it is rerun)."""
         rec = self.read(unit_id)
         return rec is not None and rec.get("status") == "ok"
 
-    def records(self) -> list[dict[str, Any]]:
-        out = []
+    def scan(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Readable records, and (file name, reason) for every results file that is not one."""
+        records, unreadable = [], []
         for p in sorted(self.results_dir.glob("*.json")):
-            try:
-                out.append(json.loads(p.read_text()))
-            except (json.JSONDecodeError, OSError):
-                continue
-        return out
+            rec, problem = load_record(p)
+            if rec is None:
+                unreadable.append((p.name, problem or "unreadable"))
+            else:
+                records.append(rec)
+        return records, unreadable
+
+    def records(self) -> list[dict[str, Any]]:
+        """Readable records (see :meth:`scan` for the files that are not)."""
+        return self.scan()[0]
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:

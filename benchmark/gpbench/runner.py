@@ -28,7 +28,7 @@ from . import __version__
 from .errors import GpbenchError
 from .fitting import _fit_rows, describe_error, fit_predict, unit_data
 from .plugins import Registry, load_registry
-from .tuning import tune
+from .tuning import is_tunable, tune
 from .types import DataConfig, Dataset, ModelContext
 
 
@@ -38,7 +38,7 @@ class TuneConfig:
 
     n_trials: int
     storage: str | None = None
-    metric: str = "pcc"
+    metric: str = "r2"  # the leaderboard's metric; --tune-metric changes it
     timeout_s: float | None = None
     jobs: int = 1  # processes sharing one study through the storage
 
@@ -66,17 +66,25 @@ class Unit:
     maf: float = 0.01  # marker QC on the training fold (gpbench.preprocess)
     min_call_rate: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)
+    device_kind: str = "cpu"  # the resolved device, "cpu" or "cuda"
+    # the plugin that registered the model: name, distribution, version, code_sha256
+    plugin: Mapping[str, Any] = field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
-        """Everything that determines the result (paths and thread counts excluded)."""
+        """Everything that determines the result (paths and thread counts excluded): the
+        resolved options, device kind, plugin version and code hash, data and folds."""
+        tune = None
+        if self.tune:  # where the study is stored does not change the result
+            tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
         return {
             "dataset": self.dataset, "dataset_checksum": self.dataset_checksum,
+            "dataset_options": dict(sorted(self.data_config.options.items())),
             "model": self.model, "options": dict(sorted(self.options.items())),
             "traits": list(self.traits), "repeat": self.repeat, "fold": self.fold,
             "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
-            "tune": asdict(self.tune) if self.tune else None,
-            "inner_fraction": self.inner_fraction,
+            "tune": tune, "inner_fraction": self.inner_fraction,
             "maf": self.maf, "min_call_rate": self.min_call_rate,
+            "device_kind": self.device_kind, "plugin": dict(self.plugin),
         }
 
     @property
@@ -134,6 +142,9 @@ class Environment:
     registry: Registry | None = field(default=None, compare=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
+        origin = getattr(self.registry, "origin", None)
+        if origin is not None:  # workers rebuild the registry this process was given
+            return {"extra_plugins": origin[0], "load_entrypoints": origin[1]}
         return {"extra_plugins": self.extra_plugins, "load_entrypoints": self.load_entrypoints}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -213,11 +224,15 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
     if unit.tune and unit.tune.n_trials > 0:
-        t0 = time.perf_counter()
-        tuned = tune(unit, env, d, base_options=options)
-        timing["tune_s"] = time.perf_counter() - t0
-        options.update(tuned["best_params"])
-        out["tuning"] = tuned
+        if not is_tunable(spec):
+            out["tuning_note"] = ("not tuned: the model declares no search space, so it ran "
+                                  "once with its options")
+        else:
+            t0 = time.perf_counter()
+            tuned = tune(unit, env, d, base_options=options)
+            timing["tune_s"] = time.perf_counter() - t0
+            options.update(tuned["best_params"])
+            out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
                            markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
     pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who,
@@ -240,5 +255,10 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
                 "multi_trait": spec.multi_trait, "versions": _versions(d.plugin),
+                # rows the final model was trained on (a model that refits on its validation
+                # rows, or carves its own, says so in fit_info["n_fit"]) and validation rows
+                "n_fit": int(info.get("n_fit", fit_rows.sum())),
+                "n_valid": int(info.get("n_valid", 0 if valid_rows is None
+                                        else valid_rows.sum())),
                 "dataset_version": ds.version})
     return out

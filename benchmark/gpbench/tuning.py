@@ -1,11 +1,15 @@
 """Nested hyperparameter search with Optuna, entirely inside one outer training fold.
 
 Each trial fits on the training fold minus the inner validation samples and is scored on the
-inner validation samples with a registered metric (mean PCC over traits by default; a
-lower-is-better metric is negated). Models that early-stop get a second split carved from the
-trial's training part, so the samples that score a trial never steer its early stopping. The
-outer test fold is never passed in. After the search the runner refits the best options on the
-whole training fold and scores the test fold once.
+inner validation samples with a registered metric (by default r2, the leaderboard's metric,
+averaged over traits; ``--tune-metric`` picks another; a lower-is-better metric is negated).
+Models that early-stop get a second split carved from the trial's training part, so the
+samples that score a trial never steer its early stopping. The outer test fold is never passed
+in. After the search the runner fits the best trial's options once more, on the same rows as an
+untuned unit (the training fold; minus the inner split for models that early-stop), and scores
+the test fold once. Those options are what the search space returned for that trial (stored as
+the trial's user attribute "options"), not Optuna's raw parameters, which may differ (a
+log-scale or derived option).
 
 With ``TuneConfig.jobs > 1`` the trials of one study run in several processes that share it
 through an Optuna RDB storage (``--optuna-storage``; a temporary SQLite file when none is
@@ -26,7 +30,7 @@ import numpy as np
 from .errors import GpbenchError
 from .fitting import UnitData, fit_predict, unit_data
 from .protocol import inner_validation_mask
-from .types import MetricSpec, ModelContext
+from .types import MetricSpec, ModelContext, ModelSpec
 
 if TYPE_CHECKING:
     from .runner import Environment, Unit
@@ -73,6 +77,28 @@ def tuning_rows(unit: Unit, d: UnitData) -> TuningRows:
     return TuningRows(fit, stop, score)
 
 
+def is_tunable(spec: ModelSpec) -> bool:
+    """True when ``spec`` has a search space that suggests something (a space that returns {}
+    without suggesting anything would run N identical trials)."""
+    if spec.search_space is None:
+        return False
+    import optuna
+
+    try:  # a FixedTrial without parameters raises as soon as anything is suggested
+        return spec.search_space(optuna.trial.FixedTrial({})) != {}
+    except Exception:  # noqa: BLE001 - it suggested something (or needs a real trial)
+        return True
+
+
+def _jsonable_options(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The search space's options as plain JSON values (storages keep user attributes as
+    JSON)."""
+    out = {}
+    for key, value in params.items():
+        out[str(key)] = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
 def _seed(unit: Unit) -> int:
     return unit.seed * 1000 + unit.repeat * 100 + unit.fold
 
@@ -95,6 +121,7 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
 
     def objective(trial: optuna.Trial) -> float:
         params = d.spec.search_space(trial)
+        trial.set_user_attr("options", _jsonable_options(params))
 
         def report(step: int, value: float) -> None:
             trial.report(value, step)
@@ -170,7 +197,11 @@ def tune(unit: Unit, env: Environment, d: UnitData,
     if not completed:
         raise GpbenchError(f"{d.who}: no tuning trial completed; see the trial errors above")
     best = max(completed, key=lambda t: t.value)
-    return {"best_params": best.params, "best_value": best.value, "metric": cfg.metric,
+    options = best.user_attrs.get("options")
+    if options is None:  # a trial stored by an older gpbench: re-run the space on its params
+        options = d.spec.search_space(optuna.trial.FixedTrial(best.params))
+    return {"best_params": options, "optuna_params": best.params, "best_value": best.value,
+            "metric": cfg.metric,
             "n_trials": len(trials), "n_complete": len(completed),
             "n_pruned": len([t for t in trials if t.state == optuna.trial.TrialState.PRUNED]),
             "n_fit": int(rows.fit.sum()), "n_score": int(rows.score.sum()), "jobs": cfg.jobs}

@@ -29,6 +29,10 @@ class Dataset:
         version: a version string for the data (shown in reports).
         checksum: a digest of the underlying files (recorded with every result).
         citation: how to cite the data.
+        coding: how genotypes are coded, e.g. ``"0/1 inbred"``, ``"0/1/2"``, ``"-1/0/1"``,
+            ``"0-4 tetraploid dosage"`` (NaN = missing call); empty when not stated.
+        published_folds: folds published with the data (index = sample id, value = fold number
+            ``0..k-1``), or ``None``.
     """
 
     name: str
@@ -38,6 +42,8 @@ class Dataset:
     version: str
     checksum: str
     citation: str = ""
+    coding: str = ""
+    published_folds: pd.Series | None = None
 
     def __post_init__(self) -> None:
         n, p = self.genotypes.shape
@@ -81,9 +87,11 @@ class DatasetSpec:
     """A dataset a plugin offers; ``load`` is only called when the dataset is used.
 
     ``references`` are published figures shown on leaderboards as labelled reference rows
-    (never as results): dicts with ``trait``, ``source``, ``what``, ``r2`` and ``citation``.
-    ``options`` are the ``--dataset-option`` names the loader accepts, with their defaults
-    (a dataset that declares none takes none).
+    (never as results): dicts with ``trait``, ``source``, ``what``, ``metric`` ("R2", or "r"
+    for a Pearson correlation), ``value``, ``protocol`` (as published, e.g. "10-fold CV", or
+    "unknown") and ``citation``. ``default_traits`` are the traits a run
+    uses when none are named (empty: all traits). ``options`` are the ``--dataset-option``
+    names the loader accepts, with their defaults (a dataset that declares none takes none).
     """
 
     name: str
@@ -91,6 +99,7 @@ class DatasetSpec:
     description: str = ""
     citation: str = ""
     references: tuple[Mapping[str, Any], ...] = ()
+    default_traits: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def check_options(self, options: Mapping[str, Any]) -> None:
@@ -164,6 +173,11 @@ class ModelSpec:
         search_space: for ``--tune``: suggests options on an Optuna trial.
         description: one line for ``gpbench list``.
         accelerator: can use a GPU (schedulers give its units a GPU when they have one).
+        resolve_options: ``resolve_options(options, context) -> options``: the options the
+            model will effectively use, given its defaults merged with the user's options and
+            the context (``context.device`` is the resolved device kind, "cpu" or "cuda"); e.g.
+            the transformer turns ``profile="auto"`` into "fast" or "paper". The host records
+            these and keys resumed results on them. None: the merged options are effective.
     """
 
     name: str
@@ -174,6 +188,7 @@ class ModelSpec:
     search_space: SearchSpace | None = None
     description: str = ""
     accelerator: bool = False
+    resolve_options: Callable[[dict[str, Any], ModelContext], dict[str, Any]] | None = None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming any option this model does not declare."""
@@ -181,6 +196,15 @@ class ModelSpec:
         if unknown:
             raise ValueError(f"model {self.name!r} has no option(s) {unknown}; its options "
                              f"are {sorted(self.options) or 'none'}")
+
+    def effective_options(self, options: Mapping[str, Any],
+                          context: ModelContext) -> dict[str, Any]:
+        """Defaults merged with ``options``, then resolved by the plugin's ``resolve_options``."""
+        self.check_options(options)
+        merged = {**self.options, **options}
+        if self.resolve_options is not None:
+            merged = dict(self.resolve_options(merged, context))
+        return merged
 
     def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
         self.check_options(options)

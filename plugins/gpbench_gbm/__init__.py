@@ -1,8 +1,8 @@
 """LightGBM gradient-boosted trees (``gbm``) for single-trait genomic prediction.
 
 Defaults were chosen on yeast traits *other than* Lactate and Lactose (YPD, Caffeine,
-Cadmium_Chloride, Maltose, Ethanol, Xylose) with a train/valid/test split of our own; see
-``models.py`` for what the options do and why they have these values.
+Cadmium_Chloride, Maltose, Ethanol, Xylose) with a train/valid/test split of our own;
+``models.py`` says what the options do, docs/gbm-defaults.md why they have these values.
 """
 
 from __future__ import annotations

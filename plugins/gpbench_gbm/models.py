@@ -6,7 +6,7 @@ What ``fit`` does, all on the training data passed to it:
    differs from the last kept marker in at most ``ld_thin`` x n training samples. Neighbouring
    markers in a cross are nearly identical, and a tree gains nothing from near-copies of a split
    it already has; on the yeast data (11,623 markers) ``ld_thin=0.01`` keeps about 2,600, which
-   makes a fit roughly 10x faster at no loss of accuracy (see the experiment notes below).
+   makes a fit roughly 10x faster (see docs/gbm-defaults.md).
    The kept columns are remembered and selected again in ``predict``.
 2. **Target scaling**: y is centred and scaled by the training mean/sd, so penalties and
    ``min_sum_hessian`` mean the same for every trait; predictions are scaled back.
@@ -18,26 +18,7 @@ What ``fit`` does, all on the training data passed to it:
 4. **Refit** (``refit_scale`` > 0): a second model on train + valid with
    ``round(best_iteration * refit_scale)`` rounds; that model predicts.
 
-Defaults (chosen on YPD, Caffeine, Cadmium_Chloride, Maltose, Ethanol, Xylose -- never on
-Lactate or Lactose -- with a 64/16/20 train/valid/test split of our own, 2 seeds, 2 threads):
-
-Mean test R^2 over 6 traits x 2 splits (lr 0.05, 15 leaves, min_data_in_leaf 10,
-feature_fraction 0.2, bagging 0.8, lambda_l2 1; the machine was shared, so wall times are noisy):
-
-    ld_thin  markers  patience  refit x1.25 | R^2 no refit  R^2 refit | wall s/fit
-    0        11,623   100       no          | 0.502         -         | ~46 (no refit)
-    0.01      2,560    50       1.0 / 1.25  | 0.479         0.486 / 0.489
-    0.005     3,900    50       1.0 / 1.25  | 0.496         0.501 / 0.503
-    0.005     3,900   100       1.25        | -             0.503     | CPU 21 s (both threads)
-
-* ``ld_thin=0.005`` keeps accuracy (0.503 vs 0.502) at about a third of the markers; 0.01
-  lost ~0.015. ``refit_scale=1.25`` (train + valid has 1.25x the rows of train) gained
-  ~+0.006 R^2 on average over early-stopped models, so it is on by default.
-* ``learning_rate=0.1`` halves the rounds but lost 0.04 R^2 on YPD, so 0.05 stays.
-* ``early_stopping_rounds=100``: the host's validation split is ~160 samples, so the curve is
-  noisy; a short patience stops too early at lr 0.05.
-* Cost: about 20 s CPU per fit on average (~10 s wall on 2 idle threads); slow-converging traits
-  (YPD, best iteration 300-560) take about twice that.
+How the defaults were chosen (experiments, figures): docs/gbm-defaults.md.
 
 ``max_bin=3`` keeps 0/1/2 dosages apart; binary 0/1 markers get two bins whatever it is.
 ``force_col_wise`` and ``deterministic`` make the result independent of LightGBM's timing-based
@@ -189,6 +170,8 @@ class LightGBMModel:
             "stopped_at": len(valid_l2), "refit": refit > 0,
             "valid_source": "own split" if own_split else "host",
             "n_train": int(len(yt)), "n_valid": int(len(yv)),
+            # rows the predicting model was trained on: the refit sees train + valid
+            "n_fit": int(len(yt) + len(yv)) if refit > 0 else int(len(yt)),
             "n_markers_used": int(len(self.cols)), "n_markers": int(X.shape[1]),
             "best_valid_r2": _r2(valid_l2[best - 1], var_v) if valid_l2 else None,
             "history": {"iteration": list(range(1, len(valid_l2) + 1)),

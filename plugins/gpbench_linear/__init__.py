@@ -13,24 +13,20 @@ _ENET_OPTIONS = {"n_alphas": 100, "eps": 1e-3, "inner_folds": 5, "patience": 10,
 
 
 def _enet_space(trial: Any) -> dict[str, Any]:
-    return {"l1_ratio": trial.suggest_float("l1_ratio", 0.05, 1.0),
-            "eps": trial.suggest_float("eps", 1e-4, 1e-2, log=True)}
+    """The mix of L1 and L2; the penalty itself is chosen by inner CV inside every fit."""
+    return {"l1_ratio": trial.suggest_float("l1_ratio", 0.05, 1.0)}
 
 
-def _lasso_space(trial: Any) -> dict[str, Any]:
-    return {"eps": trial.suggest_float("eps", 1e-4, 1e-2, log=True),
-            "inner_folds": trial.suggest_int("inner_folds", 3, 10)}
-
-
-def _ridge_space(trial: Any) -> dict[str, Any]:
-    return {}  # the penalty is already chosen exactly by LOO; nothing left to tune
+# lasso, ridge and gblup have no search space: their one hyperparameter, the penalty, is chosen
+# inside every fit (inner CV, exact leave-one-out, REML); under --tune they run once, untuned.
+# (lasso once tuned eps and inner_folds, which set where the penalty grid ends and how many
+# inner folds choose the penalty, not the penalty itself.)
 
 
 @hookimpl
 def register_models(register: Any) -> None:
     register(ModelSpec(
         name="lasso", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 1.0},
-        search_space=_lasso_space,
         description="Lasso; penalty by inner 5-fold CV on the training fold (screened path)"))
     register(ModelSpec(
         name="elasticnet", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 0.5},
@@ -38,11 +34,9 @@ def register_models(register: Any) -> None:
         description="Elastic net (l1_ratio 0.5); penalty by inner 5-fold CV on the training fold"))
     register(ModelSpec(
         name="ridge", factory=lambda o, c: KernelRidge(o, c, "loo"), options={},
-        search_space=_ridge_space,
         description="Ridge regression (rrBLUP form); penalty by exact leave-one-out error"))
     register(ModelSpec(
         name="gblup", factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
-        search_space=_ridge_space,
         description="GBLUP: genomic relationship kernel, variance ratio by REML"))
     register(ModelSpec(
         name="mean", factory=TrainingMean, multi_trait=True,

@@ -28,7 +28,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
               "attn_dropout": None, "norm_first": False,
               "input_dropout": 0.0, "ema": 0.0, "calibrate": False, "init": "xavier",
               "n_models": 1, "keep_initial": False},
-    # CPU profile: see the package docstring for how these were chosen
+    # CPU profile: see docs/transformer-defaults.md for how these were chosen
     # (n_models: members of a seed ensemble, each early-stopped on its own, predictions
     # averaged; init "ridge": linear warm start of the embedding, tried and not adopted)
     "fast": {"window": 256, "embed_dim": 32, "n_heads": 2, "ff_dim": 64, "dropout": 0.1,
@@ -46,7 +46,7 @@ OPTIONS: dict[str, Any] = {
     "max_epochs": None, "patience": None, "pool": None, "lr_decay": None, "amp": None,
     "valid_fraction": 0.2, "eval_batch_size": 64, "attn_dropout": None,
     "norm_first": None, "input_dropout": None, "ema": None, "calibrate": None,
-    "init": None, "n_models": None, "keep_initial": None,
+    "init": None, "n_models": None, "keep_initial": None, "refit": False,
 }
 
 
@@ -82,7 +82,7 @@ def resolve_options(options: dict[str, Any], device: torch.device) -> dict[str, 
         out[key] = float(out[key])
     if out["attn_dropout"] is not None:
         out["attn_dropout"] = float(out["attn_dropout"])
-    for key in ("amp", "norm_first", "calibrate", "keep_initial"):
+    for key in ("amp", "norm_first", "calibrate", "keep_initial", "refit"):
         out[key] = str(out[key]).lower() in ("1", "true", "yes")
     out["init"] = str(out["init"]).lower()
     if out["init"] not in ("xavier", "ridge"):
@@ -238,15 +238,7 @@ class TransformerRegressor:
                 seed = self.ctx.seed + k  # ensemble members differ by seed only
                 torch.manual_seed(seed)
                 gen = torch.Generator().manual_seed(seed)
-                net = GenomicTransformer(
-                    self._index(X.shape[1]), Y.shape[1], embed_dim=o["embed_dim"],
-                    n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
-                    dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
-                    norm_first=o["norm_first"], input_dropout=o["input_dropout"])
-                net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
-                if coef is not None:
-                    net.warm_start_linear(coef)
-                net.to(self.device)
+                net = self._new_net(X, Y.shape[1], coef)
                 self.net = net
                 infos.append(self._train(X, Ys, Xv, Yvs, gen, report=k == 0))
                 self.nets.append(net)
@@ -255,12 +247,47 @@ class TransformerRegressor:
         self.fit_info = {**infos[0], "epoch_time_s": float(np.mean([i["epoch_time_s"]
                                                                   for i in infos])),
                          "calibration": {"intercept": self.cal_a.tolist(),
-                                         "slope": self.cal_b.tolist()}}
+                                         "slope": self.cal_b.tolist()},
+                         "n_fit": int(len(X)), "n_valid": int(len(Xv)), "refit": False}
         if len(infos) > 1:
             self.fit_info["members"] = [{k: i[k] for k in ("best_epoch", "epochs_run",
                                                             "best_valid_pcc")} for i in infos]
             self.fit_info["ensemble_valid_pcc"] = pcc(Yvs, self._predict_ens(Xv))
+        if o["refit"]:
+            self._refit(np.concatenate([X, Xv]), np.concatenate([Ys, Yvs]), coef,
+                        [i["best_epoch"] for i in infos])
         return self
+
+    def _new_net(self, X: np.ndarray, n_out: int, coef: np.ndarray | None) -> GenomicTransformer:
+        o = self.o
+        net = GenomicTransformer(
+            self._index(X.shape[1]), n_out, embed_dim=o["embed_dim"],
+            n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
+            dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
+            norm_first=o["norm_first"], input_dropout=o["input_dropout"])
+        net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
+        if coef is not None:
+            net.warm_start_linear(coef)
+        return net.to(self.device)
+
+    def _refit(self, Xa: np.ndarray, Ysa: np.ndarray, coef: np.ndarray | None,
+               epochs: list[int]) -> None:
+        """Retrain every member from scratch on the whole training fold (training + validation
+        rows) for the number of epochs early stopping chose for it. The calibration line and
+        the target standardisation stay those fitted before (the validation rows are no longer
+        held out, so they cannot calibrate the refitted networks)."""
+        refitted = []
+        with _deterministic():
+            for k, n_epochs in enumerate(epochs):
+                seed = self.ctx.seed + k
+                torch.manual_seed(seed)
+                gen = torch.Generator().manual_seed(seed)
+                net = self._new_net(Xa, Ysa.shape[1], coef)
+                self.net = net
+                refitted.append(self._train_epochs(net, Xa, Ysa, max(1, n_epochs), gen))
+        self.nets = refitted
+        self.net = self.nets[0]
+        self.fit_info.update(refit=True, n_fit=int(len(Xa)), refit_epochs=list(epochs))
 
     def _predict_ens(self, X: np.ndarray) -> np.ndarray:
         """Mean standardised prediction of the ensemble members (uncalibrated)."""
@@ -283,6 +310,48 @@ class TransformerRegressor:
                 self.cal_b[j] = b
                 self.cal_a[j] = float(Yvs[m, j].mean() - b * pv[m, j].mean())
 
+    def _optimizer(self, net: torch.nn.Module) -> tuple[Any, Any, Any]:
+        """Adam (AdamW with weight decay), its lr schedule, and the EMA of the weights."""
+        o = self.o
+        if o["weight_decay"] > 0:
+            opt = torch.optim.AdamW(net.parameters(), lr=o["lr"], weight_decay=o["weight_decay"])
+        else:
+            opt = torch.optim.Adam(net.parameters(), lr=o["lr"])
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=o["lr_decay"])
+        avg = None
+        if o["ema"] > 0:
+            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+            avg = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(o["ema"]),
+                                use_buffers=True)
+        return opt, sched, avg
+
+    def _train_epochs(self, net: GenomicTransformer, X: np.ndarray, Ys: np.ndarray,
+                      n_epochs: int, gen: torch.Generator) -> GenomicTransformer:
+        """Train ``net`` for exactly ``n_epochs`` (no validation); returns the network that
+        predicts (the EMA of the weights when ``ema`` > 0)."""
+        dev = self.device
+        Xt = torch.from_numpy(np.asarray(X, dtype=np.float32))
+        Yt = torch.from_numpy(Ys.astype(np.float32))
+        if dev.type == "cuda":
+            Xt, Yt = Xt.to(dev), Yt.to(dev)
+        opt, sched, avg = self._optimizer(net)
+        n, bs = len(Xt), self.o["batch_size"]
+        for _ in range(n_epochs):
+            net.train()
+            perm = torch.randperm(n, generator=gen)
+            for i in range(0, n, bs):
+                idx = perm[i: i + bs].to(Xt.device)
+                with self._autocast(), self._attention_kernels():
+                    out = net(Xt[idx]).float()
+                loss = masked_mse(out, Yt[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if avg is not None:
+                    avg.update_parameters(net)
+            sched.step()
+        return net if avg is None else avg.module
+
     def _train(self, X: np.ndarray, Ys: np.ndarray, Xv: np.ndarray, Yvs: np.ndarray,
                gen: torch.Generator, report: bool = True) -> dict[str, Any]:
         o, net, dev = self.o, self.net, self.device
@@ -293,18 +362,9 @@ class TransformerRegressor:
         Xvt = torch.from_numpy(Xv)
         if pin:  # small enough to live on the GPU
             Xt, Yt, Xvt = Xt.to(dev), Yt.to(dev), Xvt.to(dev)
-        if o["weight_decay"] > 0:
-            opt = torch.optim.AdamW(net.parameters(), lr=o["lr"], weight_decay=o["weight_decay"])
-        else:
-            opt = torch.optim.Adam(net.parameters(), lr=o["lr"])
-        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=o["lr_decay"])
         # optional exponential moving average of the weights: evaluated, kept and restored
         # instead of the raw weights (smooths the noisy small-sample optimisation)
-        avg = None
-        if o["ema"] > 0:
-            from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-            avg = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(o["ema"]),
-                                use_buffers=True)
+        opt, sched, avg = self._optimizer(net)
         eval_net = net if avg is None else avg.module
         hist: dict[str, list] = {k: [] for k in
                                  ("epoch", "train_pcc", "valid_pcc", "train_mse", "valid_mse")}

@@ -1,18 +1,17 @@
 """The ``yeast`` dataset: BYxRM segregants (1,008 strains x 11,623 markers, 46 traits).
 
-Raw files come from ``--data-dir`` / ``GPBENCH_DATA_DIR`` when given (verified against the
-manifest's sha256), otherwise they are downloaded once into the cache and verified. The parsed
-matrices are cached as ``.npz`` keyed by the raw files' checksums, so later loads take well under
-a second and never need R.
+Loaded through the shared path of :mod:`gpbench.datasource`: raw files from ``--data-dir`` /
+``GPBENCH_DATA_DIR`` (the directory itself or its ``yeast/`` subdirectory, verified against the
+manifest's sha256), otherwise downloaded once into the cache and verified. The parsed matrices
+are cached as ``.npz`` keyed by the raw files' checksums, so later loads take well under a
+second and never need R.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
-import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,38 +20,12 @@ import numpy as np
 import pandas as pd
 
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
-from gpbench.download import fetch, verify
+from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, load_declared
 from gpbench.errors import DataError
-from gpbench.results import atomic_write_bytes
 from gpbench.tables import match_ids, numeric_columns
 
 MANIFEST: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("manifest.json").read_text())
-
-
-def _how_to_provide(directory: Path | None = None) -> str:
-    files = ", ".join(f"{name} ({spec['url']})" for name, spec in MANIFEST["files"].items())
-    where = f" into {directory}" if directory else ""
-    return (f"Download {files}{where}, or point gpbench at a directory that holds them with "
-            "--data-dir DIR or the GPBENCH_DATA_DIR environment variable.")
-
-
-def raw_files(config: DataConfig) -> dict[str, Path]:
-    """Paths of verified raw files, from the data directory or the download cache."""
-    out = {}
-    for name, spec in MANIFEST["files"].items():
-        if config.data_dir is not None:
-            path = Path(config.data_dir) / name
-            if not path.exists():
-                raise DataError(f"{name} not found in data directory {config.data_dir}. "
-                                + _how_to_provide())
-            verify(path, spec["sha256"], "Replace it with the original file. "
-                   + _how_to_provide())
-        else:
-            path = fetch(spec["url"], spec["sha256"], Path(config.cache_dir) / "yeast" / name,
-                         _how_to_provide(Path(config.cache_dir) / "yeast"))
-        out[name] = path
-    return out
 
 
 def parse_markers(names: list[str]) -> pd.DataFrame:
@@ -66,7 +39,9 @@ def parse_markers(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"chrom": chrom, "pos": pos}, index=pd.Index(names, name="marker"))
 
 
-def _convert(files: dict[str, Path]) -> dict[str, np.ndarray]:
+def parse(files: dict[str, Path]) -> Parsed:
+    """Genotypes from ``geno_1.RDS`` (0/1), the 46 traits of ``pheno.csv`` (same strain order,
+    ``pheno.`` prefix removed)."""
     import rdata
 
     try:
@@ -81,9 +56,9 @@ def _convert(files: dict[str, Path]) -> dict[str, np.ndarray]:
     pheno = read_phenotypes(files["pheno.csv"])
     order = match_ids(samples.tolist(), pheno.index.tolist(), files["geno_1.RDS"],
                       files["pheno.csv"])
-    traits = [c.removeprefix("pheno.") for c in pheno.columns]
-    return {"genotypes": genotypes, "samples": samples, "markers": markers,
-            "traits": np.asarray(traits), "phenotypes": pheno.to_numpy(np.float64)[order]}
+    traits = pd.DataFrame(pheno.to_numpy(np.float64)[order], index=samples.tolist(),
+                          columns=[c.removeprefix("pheno.") for c in pheno.columns])
+    return Parsed(genotypes, traits, parse_markers(markers.tolist()))
 
 
 def check_genotypes(values: np.ndarray, samples: np.ndarray, markers: np.ndarray,
@@ -96,8 +71,8 @@ def check_genotypes(values: np.ndarray, samples: np.ndarray, markers: np.ndarray
         i, j = (int(k[0]) for k in np.nonzero(bad))
         raise DataError(f"{path}: strain {str(samples[i])!r} (row {i + 1}), marker "
                         f"{str(markers[j])!r} (column {j + 1}) has genotype "
-                        f"{float(values[i, j]):g}; genotypes must be "
-                        f"0/1 or missing ({int(bad.sum())} bad value(s))")
+                        f"{float(values[i, j]):g}; genotypes must be 0/1 or missing "
+                        f"({int(bad.sum())} bad value(s))")
     if missing.any():
         return values.astype(np.float32)
     return values.astype(np.int8)
@@ -109,29 +84,26 @@ def read_phenotypes(path: Path) -> pd.DataFrame:
     return numeric_columns(pheno, path)
 
 
+def _how_to_provide() -> str:
+    files = ", ".join(f"{name} ({spec['url']})" for name, spec in MANIFEST["files"].items())
+    return (f"Download {files}, or point gpbench at a directory that holds them with "
+            "--data-dir DIR or the GPBENCH_DATA_DIR environment variable.")
+
+
+def declaration() -> DatasetDeclaration:
+    """The yeast dataset declared from ``manifest.json`` (read at call time)."""
+    return DatasetDeclaration(
+        name="yeast", description=MANIFEST["description"], citation=MANIFEST["citation"],
+        licence=MANIFEST.get("licence", "unknown"), coding="0/1 haploid",
+        version=MANIFEST["version"],
+        files=tuple(RemoteFile(name, spec["url"], spec["sha256"])
+                    for name, spec in MANIFEST["files"].items()),
+        parse=parse, references=references())
+
+
 def load(config: DataConfig) -> Dataset:
-    files = raw_files(config)
-    checksum = hashlib.sha256("".join(
-        MANIFEST["files"][n]["sha256"] for n in sorted(files)).encode()).hexdigest()
-    cache = Path(config.cache_dir) / "yeast" / f"converted-{checksum[:16]}.npz"
-    arrays = None
-    if cache.exists():
-        try:
-            with np.load(cache, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-            arrays = None  # unreadable cache (truncated, disk full): rebuild it
-    if arrays is None:
-        arrays = _convert(files)
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        atomic_write_bytes(cache, buf.getvalue())
-    traits = pd.DataFrame(arrays["phenotypes"], columns=list(arrays["traits"]),
-                          index=pd.Index(arrays["samples"].tolist(), name="sample"))
-    return Dataset(name="yeast", genotypes=arrays["genotypes"], traits=traits,
-                   markers=parse_markers(arrays["markers"].tolist()),
-                   version=MANIFEST["version"], checksum=checksum,
-                   citation=MANIFEST["citation"])
+    """Load yeast (see the module docstring)."""
+    return load_declared(declaration(), config)
 
 
 def references() -> tuple[dict[str, Any], ...]:
@@ -143,6 +115,7 @@ def references() -> tuple[dict[str, Any], ...]:
 
 @hookimpl
 def register_datasets(register: Any) -> None:
-    register(DatasetSpec("yeast", load, MANIFEST["description"], MANIFEST["citation"],
-                         references=references()))
+    decl = declaration()
+    register(DatasetSpec("yeast", load, decl.description, decl.citation,
+                         references=decl.references, default_traits=decl.default_traits))
 

@@ -68,7 +68,8 @@ class Spy:
 
 
 def _space(trial: Any) -> dict[str, Any]:
-    return {"alpha": trial.suggest_float("alpha", 0.0, 1.0)}
+    # the option is derived from Optuna's raw parameter, as log-scale or coupled options are
+    return {"alpha": 10 ** trial.suggest_float("log_alpha", -3.0, 0.0)}
 
 
 @hookimpl
@@ -77,9 +78,18 @@ def register_datasets(register: Any) -> None:
                          options={"n": 60, "load_sleep": 0}))
 
 
+def _by_device(options: dict[str, Any], context: Any) -> dict[str, Any]:
+    # like the transformer's profile "auto": the resolved device picks the effective option
+    if options.get("profile") == "auto":
+        return {**options, "profile": "big" if context.device == "cuda" else "small"}
+    return options
+
+
 @hookimpl
 def register_models(register: Any) -> None:
     opts = {"alpha": 0.0, "fail": False, "bad": "", "sleep": 0, "crash": False}
+    register(ModelSpec("spy-gpu", Spy, {**opts, "profile": "auto"}, accelerator=True,
+                       resolve_options=_by_device))
     register(ModelSpec("spy", Spy, opts, search_space=_space))
     register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
     register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,

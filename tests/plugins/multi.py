@@ -1,0 +1,37 @@
+"""Test plugin: small simulated datasets standing in for several species, one with documented
+default traits, and one that cannot be loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
+from gpbench.errors import DataError
+from gpbench_sim import simulate
+
+
+@dataclass(frozen=True)
+class _Spec(DatasetSpec):
+    default_traits: tuple[str, ...] = ()  # DatasetSpec gains this field (branch data-a)
+
+
+def _maker(name: str, seed: int, n_strains: int, h2: float):
+    def load(config: DataConfig) -> Dataset:
+        opts = {"seed": seed, "n_strains": n_strains, "n_markers": 150, "n_traits": 3,
+                "h2": h2, **dict(config.options)}
+        return replace(simulate(**opts), name=name)
+    return load
+
+
+def _broken(config: DataConfig) -> Dataset:
+    raise DataError("sim-broken: the files are missing; put them in --data-dir")
+
+
+@hookimpl
+def register_datasets(register: Any) -> None:
+    register(_Spec("sim-a", _maker("sim-a", 1, 90, 0.8), "small cross A"))
+    register(_Spec("sim-b", _maker("sim-b", 2, 80, 0.5), "small cross B",
+                   default_traits=("trait2",)))
+    register(_Spec("sim-c", _maker("sim-c", 3, 100, 0.3), "small cross C"))
+    register(DatasetSpec("sim-broken", _broken, "a dataset that cannot be loaded"))
