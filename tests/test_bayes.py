@@ -10,7 +10,6 @@ import gpbench_bayes
 from gpbench import ModelContext
 from gpbench.errors import GpbenchError
 from gpbench.plugins import load_registry
-from gpbench_sim import simulate
 
 KINDS = ("brr", "bayesa", "bayesb", "bayesc", "bl")
 REGISTRY = load_registry([("bayes", gpbench_bayes)], load_entrypoints=False)
