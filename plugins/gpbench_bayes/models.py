@@ -32,8 +32,6 @@ import numpy as np
 from gpbench import ModelContext
 from gpbench.errors import GpbenchError
 
-from .sampler import MODEL_CODES, gibbs, moments
-
 COMMON = {"n_iter": 3000, "burn_in": 1000, "thin": 5, "r2": 0.5, "df0": 5.0, "seed": None}
 """Options every model of the family has (``seed: None`` = the host's seed)."""
 
@@ -90,6 +88,8 @@ class BayesianRegression:
                 raise GpbenchError(f"{self.kind}: {key}={o[key]} must be positive (or null)")
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> BayesianRegression:
+        from .sampler import MODEL_CODES, gibbs, moments  # numba loads only when a model fits
+
         o = self.o
         y = np.ascontiguousarray(np.asarray(Y, dtype=np.float64)[:, 0])
         X = np.asarray(X)
