@@ -202,3 +202,14 @@ def test_every_model_runs_through_the_harness_on_sim(tmp_path):
     text = summary.leaderboard.read_text()
     for kind in KINDS:
         assert kind in text
+
+
+def test_save_and_load_give_the_same_predictions(qtl, tmp_path):
+    from gpbench_bayes.models import load
+
+    Xtr, ytr, Xte, _ = qtl
+    model = _model("bayesc", n_iter=200, burn_in=50).fit(Xtr, ytr[:, None])
+    model.save(tmp_path / "m")
+    again = load(tmp_path / "m", ModelContext())
+    assert again.kind == "bayesc" and again.fit_info == model.fit_info
+    assert np.array_equal(again.predict(Xte), model.predict(Xte))

@@ -25,6 +25,8 @@ for BayesB/C that is the mean of ``b_j d_j`` (the effect in the model), not of t
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -149,4 +151,30 @@ class BayesianRegression:
     def predict(self, X: np.ndarray) -> np.ndarray:
         Xk = np.asarray(X)[:, self.keep]
         return ((Xk.astype(np.float64) - self.xm) @ self.coef + self.intercept)[:, None]
+
+    def save(self, directory: Path) -> None:
+        """Write the fitted effects (``effects.npz``, no pickle) and ``model.json``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(directory / "effects.npz", coef=self.coef, xm=self.xm, keep=self.keep)
+        (directory / "model.json").write_text(json.dumps(
+            {"format": SAVE_FORMAT, "kind": self.kind, "intercept": self.intercept,
+             "options": self.o, "fit_info": self.fit_info}, indent=1))
+
+
+SAVE_FORMAT = "gpbench_bayes/1"
+
+
+def load(directory: Path, context: ModelContext) -> BayesianRegression:
+    """Read a model written by ``BayesianRegression.save``."""
+    directory = Path(directory)
+    meta = json.loads((directory / "model.json").read_text())
+    if meta.get("format") != SAVE_FORMAT:
+        raise GpbenchError(f"{directory} holds a model saved as {meta.get('format')!r}, not "
+                           f"{SAVE_FORMAT!r}; refit it with this version of gpbench_bayes")
+    model = BayesianRegression(meta["options"], context, meta["kind"])
+    with np.load(directory / "effects.npz", allow_pickle=False) as f:
+        model.coef, model.xm, model.keep = f["coef"], f["xm"], f["keep"]
+    model.intercept, model.fit_info = float(meta["intercept"]), meta["fit_info"]
+    return model
 
