@@ -163,9 +163,10 @@ def test_priors_set_as_bglr_does(small):
 
 
 @pytest.mark.parametrize("bad", [{"r2": 1.0}, {"n_iter": 100, "burn_in": 100},
-                                 {"thin": 0}, {"df0": 0}, {"prob_in": 0.0}])
+                                 {"thin": 0}, {"df0": 0}, {"prob_in": 0.0},
+                                 {"lambda_shape": 1.0}])
 def test_bad_options_are_one_line_errors(bad):
-    kind = "bayesb" if "prob_in" in bad else "brr"
+    kind = "bayesb" if "prob_in" in bad else "bl" if "lambda_shape" in bad else "brr"
     with pytest.raises(GpbenchError, match=kind):
         _model(kind, **bad)
 

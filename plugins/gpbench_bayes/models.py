@@ -85,6 +85,9 @@ class BayesianRegression:
             raise GpbenchError(f"{self.kind}: prob_in={o['prob_in']} must be in (0, 1]")
         if "counts" in o and float(o["counts"]) < 0:
             raise GpbenchError(f"{self.kind}: counts={o['counts']} must be >= 0")
+        if "lambda_shape" in o and not float(o["lambda_shape"]) > 1.0:
+            raise GpbenchError(f"{self.kind}: lambda_shape={o['lambda_shape']} must exceed 1 "
+                               "(the prior's rate is (shape - 1) / lambda^2)")
         for key in ("var_b", "var_e", "lambda"):
             if o.get(key) is not None and not float(o[key]) > 0:
                 raise GpbenchError(f"{self.kind}: {key}={o[key]} must be positive (or null)")
