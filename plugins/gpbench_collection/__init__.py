@@ -15,6 +15,13 @@ from gpbench.datasource import DatasetDeclaration
 
 MODULES: list[str] = [
     "wheat",
+    # data-b
+    "apricot",
+    "barley",
+    "maize_drops",
+    "potato",
+    "maize_hybrids",
+    "soynam",
 ]
 
 
