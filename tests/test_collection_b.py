@@ -218,9 +218,9 @@ def test_maize_hybrids(tmp_path):
 @pytest.mark.integration
 def test_soynam(tmp_path):
     ds = _load("soynam", tmp_path)
-    # 5,180 genotyped in gen.qa; 37 founders/hub parent without RIL records are left out
+    # 5,180 genotyped in gen.qa; the 37 founder parents (no RIL records) are left out
     assert ds.genotypes.shape == (5143, 4312) and ds.genotypes.dtype == np.float32
-    assert "IA3023" not in ds.sample_ids and "DS11-02003" in ds.sample_ids
+    assert "TN05-3027" not in ds.sample_ids and "DS11-02003" in ds.sample_ids
     g = _row(ds, "DS11-02003")
     markers = list(ds.markers.index)
     assert g[markers.index("Gm01_3321482_T_C")] == 2

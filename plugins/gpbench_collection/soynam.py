@@ -26,8 +26,8 @@ CITATION = ("Song Q, Yan L, Quigley C, Jordan BD, Fickus E, Schroeder S, et al. 
 def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``gen.qa`` (rows named by RIL, 0/1/2, NaN = missing call; marker names
     ``Gm<chrom>_<bp>_<ref>_<alt>``) and the plot records ``data.line.qa`` (column ``strain``)
-    reduced to environment-adjusted means per RIL, joined by name (the founders and the hub
-    parent IA3023, genotyped but not among the RIL records, are left out)."""
+    reduced to environment-adjusted means per RIL, joined by name (the 37 founder parents,
+    genotyped but grown only as checks, are left out)."""
     objs = read_r(files["soybase.RData"])
     geno, records = objs["gen.qa"], objs["data.line.qa"]
     ids = [str(i) for i in geno.coords[geno.dims[0]].values]
