@@ -208,10 +208,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from .api import default_cache_dir
         from .types import DataConfig
 
-        ds = reg.dataset(args.traits).load(DataConfig(default_cache_dir(), _data_dir(args)))
+        spec = reg.dataset(args.traits)
+        ds = spec.load(DataConfig(default_cache_dir(), _data_dir(args)))
         counts = ds.traits.notna().sum()
-        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples):")
-        print(tabulate([[t, int(counts[t])] for t in ds.trait_names], tablefmt="simple"))
+        n, p = ds.genotypes.shape
+        print(f"{ds.name}: {n} samples x {p} markers"
+              + (f", coding {ds.coding}" if ds.coding else "") + f"; version {ds.version}")
+        default = set(spec.default_traits)
+        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples"
+              + ("; * = default trait" if default else "") + "):")
+        print(tabulate([[t, int(counts[t]), "*" if t in default else ""]
+                        for t in ds.trait_names], tablefmt="simple"))
     return 0
 
 

@@ -15,7 +15,11 @@ from gpbench.datasource import DatasetDeclaration
 
 MODULES: list[str] = [
     "wheat",
-    # data-b
+    "mice",
+    "rice",
+    "apple",
+    "salmon",
+    "pine",
     "apricot",
     "barley",
     "maize_drops",

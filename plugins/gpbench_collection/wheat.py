@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, read_r
 from gpbench.errors import DataError
 
-COMMIT = "f66f9bc07a735803ddfb9625f6eea0fe46c3df57"
+from .sources import BGLR, pinned, version
+
 CITATION = ("Crossa J, de los Campos G, Perez P, Gianola D, Burgueno J, Araus JL, et al. "
             "Prediction of genetic values of quantitative traits in plant breeding using "
             "pedigree and molecular markers. Genetics 186, 713-724 (2010). Data: BGLR R package "
@@ -57,10 +58,9 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="GPL-3 (BGLR R package)",
     coding="0/1 inbred",
-    version=f"BGLR-R@{COMMIT[:7]}",
-    files=(RemoteFile("wheat.RData",
-                      f"https://raw.githubusercontent.com/gdlc/BGLR-R/{COMMIT}/data/wheat.RData",
-                      "8710523389007dd8b7c88a5deb74ee16aea0bae158496bc11f0626fb43b5ea21"),),
+    version=version(BGLR),
+    files=(pinned(BGLR, "data/wheat.RData",
+                  "8710523389007dd8b7c88a5deb74ee16aea0bae158496bc11f0626fb43b5ea21"),),
     parse=parse,
     default_traits=("E1", "E2", "E3", "E4"),
     references=_refs(),
