@@ -8,20 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpbench.datasource import (
-    DatasetDeclaration,
-    Parsed,
-    RemoteFile,
-    aggregate_mean,
-    join_by_id,
-    read_r,
-)
+from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 from gpbench.errors import DataError
 
 from ._rvalues import float32_matrix
+from .sources import ASRDATA, pinned, version
 
-COMMIT = "e752386c7ebbb2b6567b8d808dfb066120c483aa"
-_URL = f"https://raw.githubusercontent.com/asrtools/asrdata/{COMMIT}/data/"
 TRAITS = ("F.Weight", "Hue.g", "Ethylene", "RI", "TA", "Glucose", "Fructose", "Sucrose",
           "Citric.A.", "Malic.A.")
 CITATION = ("Nsibi M, Gouble B, Bureau S, Flutre T, Sauvage C, Audergon JM, Regnard JL. "
@@ -56,14 +48,14 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="MIT (asrdata R package)",
     coding="0/1/2",
-    version=f"asrdata@{COMMIT[:7]}",
+    version=version(ASRDATA),
     files=(
-        RemoteFile("geno_apricot.rda", _URL + "geno_apricot.rda",
-                   "58ebcfd4216ff14f14870a708726cab502a717878f2e2c20117415d7c4b9e052"),
-        RemoteFile("map_apricot.rda", _URL + "map_apricot.rda",
-                   "6f95f68d88659936ec9228b6f9e4e4e0bcbecde58abbbf6dca58b565460f5d77"),
-        RemoteFile("pheno_apricot.rda", _URL + "pheno_apricot.rda",
-                   "333752ca90e234d3451a8c2826c340fbd990bcd9c3127482622c8d3fb61c9598"),
+        pinned(ASRDATA, "data/geno_apricot.rda",
+               "58ebcfd4216ff14f14870a708726cab502a717878f2e2c20117415d7c4b9e052"),
+        pinned(ASRDATA, "data/map_apricot.rda",
+               "6f95f68d88659936ec9228b6f9e4e4e0bcbecde58abbbf6dca58b565460f5d77"),
+        pinned(ASRDATA, "data/pheno_apricot.rda",
+               "333752ca90e234d3451a8c2826c340fbd990bcd9c3127482622c8d3fb61c9598"),
     ),
     parse=parse,
     default_traits=("F.Weight", "RI", "TA"),

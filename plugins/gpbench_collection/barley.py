@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
 from gpbench.errors import DataError
 
 from ._environments import env_adjusted_means
 from ._rvalues import float32_matrix
+from .sources import PBR, pinned, version
 
-COMMIT = "0019c243b4ce00363eb46f4dc132f2d2dc6cb7c2"
 TRAITS = ("grainyield", "plantheight")
 CITATION = ("Barley Coordinated Agricultural Project (Barley CAP), genotypes and trials from "
             "the Triticeae Toolbox (T3, triticeaetoolbox.org). Data: pbr R package by J. "
@@ -45,11 +45,9 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="MIT (pbr R package)",
     coding="-1/0/1",
-    version=f"pbr@{COMMIT[:7]}",
-    files=(RemoteFile("cap.barley.rda",
-                      f"https://raw.githubusercontent.com/neyhartj/pbr/{COMMIT}/data/"
-                      "cap.barley.rda",
-                      "841e65973576204a7f4d05f2af0b7e0588032e8e24b9035afa0a2de3cb7a8d5a"),),
+    version=version(PBR),
+    files=(pinned(PBR, "data/cap.barley.rda",
+                  "841e65973576204a7f4d05f2af0b7e0588032e8e24b9035afa0a2de3cb7a8d5a"),),
     parse=parse,
     default_traits=TRAITS,
 )

@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
 from gpbench.errors import DataError
 
 from ._environments import env_adjusted_means
+from .sources import STATGENGWAS, pinned, version
 
-COMMIT = "5d6de86f3f8e9d6420ff48656d5d313f4a1422bf"
-_URL = f"https://raw.githubusercontent.com/cran/statgenGWAS/{COMMIT}/data/"
 TRAITS = ("grain.yield", "grain.number", "seed.size", "anthesis", "silking", "plant.height",
           "tassel.height", "ear.height")
 CITATION = ("Millet EJ, Pommier C, Buy M, Nagel A, Kruijer W, Welz-Bolduan T, et al. A "
@@ -55,14 +54,14 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="GPL-3 (statgenGWAS R package)",
     coding="0/1/2",
-    version=f"statgenGWAS@{COMMIT[:7]}",
+    version=version(STATGENGWAS),
     files=(
-        RemoteFile("dropsMarkers.rda", _URL + "dropsMarkers.rda",
-                   "12f5d8156591546ed5fdcebb84e9100f6c813efa46bca5ba7a98989d5b8ed58a"),
-        RemoteFile("dropsPheno.rda", _URL + "dropsPheno.rda",
-                   "1c7d4e64ee887483cacd5b45b49d09d0f936de30410d94ddd46d7612f0d76b51"),
-        RemoteFile("dropsMap.rda", _URL + "dropsMap.rda",
-                   "8d5c6e6fce5616548bd7ab06d1baef5620d45a0bbf9fbf08ee088d00100971af"),
+        pinned(STATGENGWAS, "data/dropsMarkers.rda",
+               "12f5d8156591546ed5fdcebb84e9100f6c813efa46bca5ba7a98989d5b8ed58a"),
+        pinned(STATGENGWAS, "data/dropsPheno.rda",
+               "1c7d4e64ee887483cacd5b45b49d09d0f936de30410d94ddd46d7612f0d76b51"),
+        pinned(STATGENGWAS, "data/dropsMap.rda",
+               "8d5c6e6fce5616548bd7ab06d1baef5620d45a0bbf9fbf08ee088d00100971af"),
     ),
     parse=parse,
     default_traits=("grain.yield", "anthesis", "plant.height"),

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, read_r
 from gpbench.errors import DataError
 
-COMMIT = "7780e6cb4b5d0b3148622a7c67e86d0355b292b0"
+from .sources import SOMMER, pinned, version
+
 TRAITS = ("GY", "GM")
 CITATION = ("Technow F, Schrag TA, Schipprack W, Bauer E, Simianer H, Melchinger AE. Genome "
             "properties and prospects of genomic prediction of hybrid performance in a breeding "
@@ -73,11 +74,9 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="GPL (>= 2) (sommer R package)",
     coding="0/1/2 (hybrid = dent 0/1 + flint 0/1 parent)",
-    version=f"sommer@{COMMIT[:7]} (4.3.6)",
-    files=(RemoteFile("DT_technow.RData",
-                      f"https://raw.githubusercontent.com/cran/sommer/{COMMIT}/data/"
-                      "DT_technow.RData",
-                      "2d9463086fd3d4c4e5e0641629b316c54941abab86a06bfb8ff4459762e81bf6"),),
+    version=f"{version(SOMMER)} (4.3.6)",
+    files=(pinned(SOMMER, "data/DT_technow.RData",
+                  "2d9463086fd3d4c4e5e0641629b316c54941abab86a06bfb8ff4459762e81bf6"),),
     parse=parse,
     default_traits=TRAITS,
 )

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, aggregate_mean
+from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean
 from gpbench.errors import DataError
 
-COMMIT = "7780e6cb4b5d0b3148622a7c67e86d0355b292b0"
+from .sources import SOMMER, pinned, version
+
 TRAITS = ("total_yield", "chip_color", "tuber_eye_depth", "tuber_shape", "tuber_size",
           "tuber_length", "tuber_width", "sucrose", "log10_glucose", "log10_fructose",
           "malic_acid", "vine_maturity_95d", "vine_maturity_120d")
@@ -171,11 +172,9 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="GPL (>= 2) (sommer R package)",
     coding="0-4 tetraploid dosage (minor allele)",
-    version=f"sommer@{COMMIT[:7]} (4.3.6)",
-    files=(RemoteFile("DT_polyploid.RData",
-                      f"https://raw.githubusercontent.com/cran/sommer/{COMMIT}/data/"
-                      "DT_polyploid.RData",
-                      "8cb40d18fa12aea3b703cae755c4afae8e13b708c7ef176bf38d039637ba72c8"),),
+    version=f"{version(SOMMER)} (4.3.6)",
+    files=(pinned(SOMMER, "data/DT_polyploid.RData",
+                  "8cb40d18fa12aea3b703cae755c4afae8e13b708c7ef176bf38d039637ba72c8"),),
     parse=parse,
     default_traits=("total_yield", "chip_color", "sucrose", "tuber_shape"),
 )

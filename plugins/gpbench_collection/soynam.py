@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
 
 from ._environments import env_adjusted_means
 from ._rvalues import float32_matrix
+from .sources import SOYNAM, pinned, version
 
-COMMIT = "34b1c01912ba6b95b67b78d98667b50d0602904b"
 TRAITS = ("yield", "height", "R8", "lodging", "protein", "oil", "size")
 CITATION = ("Song Q, Yan L, Quigley C, Jordan BD, Fickus E, Schroeder S, et al. Genetic "
             "characterization of the soybean nested association mapping population. The Plant "
@@ -48,11 +48,9 @@ DECLARATION = DatasetDeclaration(
     citation=CITATION,
     licence="GPL-3 (SoyNAM R package)",
     coding="0/1/2",
-    version=f"SoyNAM@{COMMIT[:7]}",
-    files=(RemoteFile("soybase.RData",
-                      f"https://raw.githubusercontent.com/cran/SoyNAM/{COMMIT}/data/"
-                      "soybase.RData",
-                      "e8b78f9fb4fe44012f1221c113d6d63233c21ac01b196da6eb3704a8631b062d"),),
+    version=version(SOYNAM),
+    files=(pinned(SOYNAM, "data/soybase.RData",
+                  "e8b78f9fb4fe44012f1221c113d6d63233c21ac01b196da6eb3704a8631b062d"),),
     parse=parse,
     default_traits=("yield", "height", "R8"),
 )
