@@ -13,7 +13,6 @@ from gpbench import DataConfig
 from gpbench.datasource import load_declared
 from gpbench.errors import DataError
 from gpbench_collection import declarations
-from gpbench_collection._environments import env_adjusted_means
 from gpbench_collection.maize_hybrids import hybrid_genotypes
 from gpbench_collection.potato import decode_tetraploid
 from tests.conftest import REPO
@@ -67,32 +66,6 @@ def test_hybrid_genotypes_concatenate_different_marker_sets():
     assert names == ["dent:a", "dent:b", "flint:c"] and g.tolist() == [[0, 1, 1]]
     with pytest.raises(DataError, match="without genotypes"):
         hybrid_genotypes(dent, flint, ["d1"], ["f9"])
-
-
-def test_env_adjusted_means_remove_trial_effects_of_an_unbalanced_design():
-    rng = np.random.default_rng(0)
-    value = {f"L{i}": v for i, v in enumerate(rng.normal(size=40))}
-    effect = {"E0": 0.0, "E1": 5.0, "E2": -3.0, "E3": 10.0}
-    rows = [(line, env, v + effect[env]) for line, v in value.items()
-            for env in rng.choice(list(effect), size=rng.integers(1, 4), replace=False)]
-    frame = pd.DataFrame(rows, columns=["id", "env", "y"])
-    out = env_adjusted_means(frame, "id", "env", ["y"]).set_index("id")["y"]
-    diff = out - pd.Series(value)[out.index]
-    assert np.ptp(diff) < 1e-9  # exact up to one common shift
-    plain = frame.groupby("id")["y"].mean()[out.index]
-    assert np.ptp(plain - pd.Series(value)[out.index]) > 1.0  # the plain mean is not
-
-
-def test_env_adjusted_means_equal_plain_means_when_balanced_and_refuse_disconnected_trials():
-    frame = pd.DataFrame({"id": ["a", "a", "b", "b"], "env": ["x", "y", "x", "y"],
-                          "y": [1.0, 4.0, 2.0, np.nan]})
-    out = env_adjusted_means(frame.iloc[:3], "id", "env", ["y"])
-    assert out["id"].tolist() == ["a", "b"]
-    balanced = pd.DataFrame({"id": list("aabb"), "env": list("xyxy"), "y": [1.0, 4, 2, 6]})
-    np.testing.assert_allclose(env_adjusted_means(balanced, "id", "env", ["y"])["y"], [2.5, 4])
-    apart = pd.DataFrame({"id": ["a", "b"], "env": ["x", "y"], "y": [1.0, 2.0]})
-    with pytest.raises(DataError, match="not connected"):
-        env_adjusted_means(apart, "id", "env", ["y"])
 
 
 def test_part_b_declarations_pin_a_commit_and_a_few_default_traits():
@@ -156,10 +129,10 @@ def test_barley(tmp_path):
     np.testing.assert_array_equal(_row(ds, "MT050002")[:6], [-1, -1, 1, -1, 1, -1])
     assert ds.markers.loc["12_30969"].tolist() == ["1H", 0.31]
     assert set(np.unique(ds.genotypes[~np.isnan(ds.genotypes)])) == {-1, 0, 1}
-    # two lines grown only in CAP2_2007_BozemanDry (8341.96 and 7709.33 kg/ha): trial
-    # adjustment keeps their difference
+    # two lines grown only in CAP2_2007_BozemanDry (8341.96 and 7709.33 kg/ha): their means
     gy = ds.traits["grainyield"]
-    assert gy["05WA-302.73"] - gy["05WA-302.42"] == pytest.approx(8341.96 - 7709.33)
+    assert gy["05WA-302.73"] == pytest.approx(8341.96)
+    assert gy["05WA-302.42"] == pytest.approx(7709.33)
     assert 0.0025 < _missing(ds) < 0.0028
 
 
@@ -223,8 +196,8 @@ def test_soynam(tmp_path):
     assert g[markers.index("Gm01_3321482_T_C")] == 2
     assert np.isnan(g[markers.index("Gm01_4755976_C_T")])
     assert ds.markers.loc["Gm01_3321482_T_C"].tolist() == ["Gm01", 3321482.0]
-    # DS11-12004 and DS11-12005 have yield records in the same 13 environments: adjustment
-    # keeps the difference of their plain means
+    # DS11-12004 and DS11-12005 have yield records in the same 13 environments: the
+    # difference of their plain means
     y = ds.traits["yield"]
     assert y["DS11-12004"] - y["DS11-12005"] == pytest.approx(-39.230769, abs=1e-4)
     assert {"yield", "height", "R8", "protein", "oil", "size"} <= set(ds.trait_names)

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 from gpbench.errors import DataError
 
-from ._environments import env_adjusted_means
 from ._rvalues import float32_matrix
 from .sources import PBR, pinned, version
 
@@ -23,7 +22,8 @@ CITATION = ("Barley Coordinated Agricultural Project (Barley CAP), genotypes and
 def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``cap.barley$geno_mat`` (rows named by line, -1/0/1, NaN = missing), the map
     from ``cap.barley$geno`` (chromosome, position in cM) and ``cap.barley$pheno`` (one row per
-    line and trial) reduced to trial-adjusted line means, joined by line name."""
+    line and trial) reduced to plain line means, joined by
+    line name (trial effects are not removed: estimating them would use test-fold records)."""
     cap = read_r(files["cap.barley.rda"])["cap.barley"]
     geno, info, pheno = cap["geno_mat"], cap["geno"], cap["pheno"]
     ids = [str(i) for i in geno.coords[geno.dims[0]].values]
@@ -31,7 +31,7 @@ def parse(files: dict[str, Path]) -> Parsed:
     if [str(m) for m in info["marker"]] != marker_ids:
         raise DataError(f"{files['cap.barley.rda']}: cap.barley$geno markers do not match "
                         "geno_mat's columns; replace the file with the original")
-    means = env_adjusted_means(pheno, "line", "trial", list(TRAITS))
+    means = aggregate_mean(pheno, "line", list(TRAITS))
     rows, traits = join_by_id(ids, means, "line", "barley")
     markers = pd.DataFrame({"chrom": [str(c) for c in info["chrom"]],
                             "pos": info["pos"].to_numpy(dtype=float)}, index=marker_ids)
@@ -41,7 +41,7 @@ def parse(files: dict[str, Path]) -> Parsed:
 DECLARATION = DatasetDeclaration(
     name="barley",
     description="two-row barley (Barley CAP): 1,590 lines x 2,187 SNPs (-1/0/1), grain yield "
-                "and plant height (trial-adjusted means over 6 unbalanced trials)",
+                "and plant height (means over 6 unbalanced trials)",
     citation=CITATION,
     licence="MIT (pbr R package)",
     coding="-1/0/1",
@@ -49,5 +49,6 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(PBR, "data/cap.barley.rda",
                   "841e65973576204a7f4d05f2af0b7e0588032e8e24b9035afa0a2de3cb7a8d5a"),),
     parse=parse,
+    parser_version=2,
     default_traits=TRAITS,
 )

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 from gpbench.errors import DataError
 
-from ._environments import env_adjusted_means
 from .sources import STATGENGWAS, pinned, version
 
 TRAITS = ("grain.yield", "grain.number", "seed.size", "anthesis", "silking", "plant.height",
@@ -26,8 +25,8 @@ CITATION = ("Millet EJ, Pommier C, Buy M, Nagel A, Kruijer W, Welz-Bolduan T, et
 def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``dropsMarkers`` (column ``Ind`` + one 0/1/2 column per SNP), the map
     ``dropsMap`` (same SNP order) and the per-experiment BLUEs ``dropsPheno`` averaged over the
-    10 experiments per line (``Variety_ID``; experiment-adjusted, which equals the plain mean
-    where a line has all 10), joined by line name."""
+    10 experiments per line (``Variety_ID``; plain mean over the measured
+    experiments), joined by line name."""
     geno = read_r(files["dropsMarkers.rda"])["dropsMarkers"]
     mp = read_r(files["dropsMap.rda"])["dropsMap"]
     pheno = read_r(files["dropsPheno.rda"])["dropsPheno"]
@@ -39,7 +38,7 @@ def parse(files: dict[str, Path]) -> Parsed:
         raise DataError(f"{files['dropsMarkers.rda']}: first column is {geno.columns[0]!r}, "
                         "not 'Ind'; replace the file with the original")
     values = geno.iloc[:, 1:].to_numpy(dtype=np.float32, na_value=np.nan)
-    means = env_adjusted_means(pheno, "Variety_ID", "Experiment", list(TRAITS))
+    means = aggregate_mean(pheno, "Variety_ID", list(TRAITS))
     rows, traits = join_by_id(geno["Ind"].astype(str).tolist(), means, "Variety_ID",
                               "maize-drops")
     markers = pd.DataFrame({"chrom": [str(c) for c in mp["Chromosome"]],
@@ -64,5 +63,6 @@ DECLARATION = DatasetDeclaration(
                "8d5c6e6fce5616548bd7ab06d1baef5620d45a0bbf9fbf08ee088d00100971af"),
     ),
     parse=parse,
+    parser_version=2,
     default_traits=("grain.yield", "anthesis", "plant.height"),
 )

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
+from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 
-from ._environments import env_adjusted_means
 from ._rvalues import float32_matrix
 from .sources import SOYNAM, pinned, version
 
@@ -26,13 +25,14 @@ CITATION = ("Song Q, Yan L, Quigley C, Jordan BD, Fickus E, Schroeder S, et al. 
 def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``gen.qa`` (rows named by RIL, 0/1/2, NaN = missing call; marker names
     ``Gm<chrom>_<bp>_<ref>_<alt>``) and the plot records ``data.line.qa`` (column ``strain``)
-    reduced to environment-adjusted means per RIL, joined by name (the 37 founder parents,
+    reduced to plain means per RIL (environment effects not removed:
+    estimating them would use test-fold records), joined by name (the 37 founder parents,
     genotyped but grown only as checks, are left out)."""
     objs = read_r(files["soybase.RData"])
     geno, records = objs["gen.qa"], objs["data.line.qa"]
     ids = [str(i) for i in geno.coords[geno.dims[0]].values]
     marker_ids = [str(m) for m in geno.coords[geno.dims[1]].values]
-    means = env_adjusted_means(records, "strain", "environ", list(TRAITS))
+    means = aggregate_mean(records, "strain", list(TRAITS))
     rows, traits = join_by_id(ids, means, "strain", "soynam")
     parts = [m.split("_") for m in marker_ids]
     markers = pd.DataFrame({"chrom": [p[0] if len(p) > 1 else None for p in parts],
@@ -44,7 +44,7 @@ def parse(files: dict[str, Path]) -> Parsed:
 DECLARATION = DatasetDeclaration(
     name="soynam",
     description="soybean NAM: 5,143 RILs of 40 families x 4,312 SNPs (0/1/2, 25.6% missing), "
-                "7 agronomic and seed traits (environment-adjusted means over 19 environments)",
+                "7 agronomic and seed traits (means over 19 environments)",
     citation=CITATION,
     licence="GPL-3 (SoyNAM R package)",
     coding="0/1/2",
@@ -52,5 +52,6 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(SOYNAM, "data/soybase.RData",
                   "e8b78f9fb4fe44012f1221c113d6d63233c21ac01b196da6eb3704a8631b062d"),),
     parse=parse,
+    parser_version=2,
     default_traits=("yield", "height", "R8"),
 )
