@@ -20,6 +20,12 @@ MODULES: list[str] = [
     "apple",
     "salmon",
     "pine",
+    "apricot",
+    "barley",
+    "maize_drops",
+    "potato",
+    "maize_hybrids",
+    "soynam",
 ]
 
 
