@@ -131,6 +131,13 @@ class Model(Protocol):
     def predict(self, X: np.ndarray) -> np.ndarray: ...
 
 
+@runtime_checkable
+class SavableModel(Model, Protocol):
+    """A model that can write itself to a directory (optional; see ``ModelSpec.load``)."""
+
+    def save(self, directory: Path) -> None: ...
+
+
 SearchSpace = Callable[[Any], dict[str, Any]]
 """``space(trial) -> options``: suggests options on an Optuna trial."""
 
@@ -148,6 +155,10 @@ class ModelSpec:
         search_space: for ``--tune``: suggests options on an Optuna trial.
         description: one line for ``gpbench list``.
         accelerator: can use a GPU (schedulers give its units a GPU when they have one).
+        load: ``load(directory, context) -> Model`` rebuilds a fitted model that its
+            ``save(directory)`` wrote (arrays, JSON, text or state-dict files, never pickle);
+            None when the model cannot be saved (``gpbench predict`` then fits and predicts
+            in one go).
     """
 
     name: str
@@ -158,6 +169,7 @@ class ModelSpec:
     search_space: SearchSpace | None = None
     description: str = ""
     accelerator: bool = False
+    load: Callable[[Path, ModelContext], Model] | None = None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming any option this model does not declare."""
