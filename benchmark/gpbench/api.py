@@ -88,6 +88,22 @@ def resolve_traits(requested: list[str] | None, available: list[str]) -> list[st
     return out
 
 
+def check_same_data(run_dir: Path, ds: Dataset) -> None:
+    """Refuse to resume in ``run_dir`` when its earlier run used other data (changed files)."""
+    import json
+
+    try:
+        before = json.loads((run_dir / "run.json").read_text()).get("dataset", {})
+    except (OSError, ValueError):
+        return  # a new run directory (or no readable record of the old one)
+    old = before.get("checksum")
+    if old and old != ds.checksum:
+        raise DataError(f"{run_dir} holds results of dataset {before.get('name')!r} with "
+                        f"checksum {old[:12]}, but the data now have checksum "
+                        f"{ds.checksum[:12]} (changed input files?); use a new --out "
+                        "directory, or restore the original files to resume")
+
+
 def plan_run(config: RunConfig, registry: Registry) -> Plan:
     specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
     if not specs:
@@ -106,6 +122,7 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
             raise DataError(f"trait {t!r} has only {n} measured samples, too few for "
                             f"{config.k}-fold CV; use fewer --folds or drop the trait")
     run_dir = config.run_dir()
+    check_same_data(run_dir, ds)
     store = ResultStore(run_dir)
     folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     fold_name = f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shlex
 import sys
@@ -55,6 +56,43 @@ def _model_options(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _own_data_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    parser.add_argument("--geno", type=Path, default=None, metavar="FILE",
+                        help="your genotype file: PLINK .bed (+ .bim/.fam), VCF / VCF.gz or a "
+                        "CSV/TSV matrix (id column + one dosage column per marker); same as "
+                        "--dataset files --dataset-option geno=FILE")
+    parser.add_argument("--pheno", type=Path, default=None, metavar="FILE",
+                        help="your phenotype CSV/TSV: an id column and one column per trait")
+    parser.add_argument("--id-column", default=None, metavar="NAME",
+                        help="id column of the phenotype file (default: its first column)")
+
+
+def _files_options(geno: Path, pheno: Path | None, id_column: str | None) -> dict[str, str]:
+    """Dataset options of the ``files`` dataset (absolute paths, so workers find them)."""
+    opts = {"geno": str(Path(geno).expanduser().absolute())}
+    if pheno is not None:
+        opts["pheno"] = str(Path(pheno).expanduser().absolute())
+    if id_column:
+        opts["id_column"] = id_column
+    return opts
+
+
+def _dataset_choice(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand."""
+    options = _key_values(args.dataset_option, "--dataset-option")
+    if args.geno is None:
+        if args.pheno is not None or args.id_column:
+            raise GpbenchError("--pheno and --id-column go with --geno FILE (your genotypes)")
+        return args.dataset or "yeast", options
+    if args.dataset not in (None, "files"):
+        raise GpbenchError(f"--geno reads your own files; it cannot be combined with "
+                           f"--dataset {args.dataset}")
+    if args.pheno is None:
+        raise GpbenchError("--geno needs --pheno FILE: a CSV/TSV with an id column and one "
+                           "column per trait")
+    return "files", {**options, **_files_options(args.geno, args.pheno, args.id_column)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpbench", description="Benchmark genomic prediction models with one identical, "
@@ -69,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                      help="comma-separated traits (case-insensitive); default: all traits")
-    run.add_argument("--dataset", default="yeast", help="dataset name (default: yeast)")
+    run.add_argument("--dataset", default=None, help="dataset name (default: yeast)")
+    _own_data_arguments(run)
     run.add_argument("--data-dir", type=Path, default=None,
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
@@ -145,11 +184,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import Environment, TuneConfig
 
     data_dir = _data_dir(args)
+    dataset, dataset_options = _dataset_choice(args)
     config = RunConfig(
-        models=args.models, dataset=args.dataset, traits=args.traits, k=args.folds,
+        models=args.models, dataset=dataset, traits=args.traits, k=args.folds,
         seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
         cache_dir=args.cache_dir or default_cache_dir(),
-        dataset_options=_key_values(args.dataset_option, "--dataset-option"),
+        dataset_options=dataset_options,
         model_options=_model_options(args.model_option),
         tune=(TuneConfig(args.tune, args.optuna_storage, jobs=args.tune_jobs)
               if args.tune else None),
@@ -273,9 +313,26 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwind like Ctrl-C: finished units are already on disk
 
 
+class _StderrHandler(logging.Handler):
+    """Log lines of gpbench and its plugins (loggers ``gpbench.*``) on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _setup_logging() -> None:
+    log = logging.getLogger("gpbench")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("gpbench: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
+    _setup_logging()
     if threading_is_main():
         signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
