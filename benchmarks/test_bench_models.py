@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gpbench.fitting import fit_predict
 from gpbench.plugins import load_registry
 from gpbench.protocol import inner_validation_mask, make_folds
-from gpbench.runner import fit_predict
 from gpbench.types import ModelContext
 
 REGISTRY = load_registry()

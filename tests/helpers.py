@@ -15,6 +15,8 @@ def run(registry: Registry, tmp_path: Path, models: list[str], dataset: str = "i
         **kwargs: Any) -> RunSummary:
     from tests.conftest import TEST_ENV
 
+    if dataset == "indexed":  # column 0 holds sample numbers 0..n-1, so the dosage range
+        kwargs.setdefault("maf", 0.0)  # makes every 0/1 marker look rare: no MAF filter here
     config = RunConfig(models=models, dataset=dataset, traits=traits, out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", n_threads=1, **kwargs)
     plan = plan_run(config, registry)

@@ -53,6 +53,8 @@ class RunConfig:
     n_threads: int | None = None
     device: str = "auto"
     inner_fraction: float = 0.2
+    maf: float = 0.01
+    min_call_rate: float = 0.5
 
     def run_dir(self) -> Path:
         if self.out is not None:
@@ -147,7 +149,8 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
                         traits=group, repeat=repeat, fold=fold, k=config.k, seed=config.seed,
                         fold_file=str(fold_file), fold_sha256=folds.sha256, tune=config.tune,
                         n_threads=n_threads, device=config.device,
-                        inner_fraction=config.inner_fraction))
+                        inner_fraction=config.inner_fraction, maf=config.maf,
+                        min_call_rate=config.min_call_rate))
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
     return Plan(config, ds, folds, fold_file, units, store, refs)

@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None,
                      help="run directory (default runs/DATASET-kK-seedS-repR); rerunning the "
                      "same command there resumes")
+    run.add_argument("--maf", type=float, default=0.01,
+                     help="drop markers whose minor-allele frequency in the training fold is "
+                     "below this (default 0.01; 0 keeps all but constant markers)")
+    run.add_argument("--min-call-rate", type=float, default=0.5, metavar="RATE",
+                     help="drop markers called in fewer than this share of the training fold's "
+                     "samples (default 0.5); other missing calls get the training-fold mean")
     run.add_argument("--tune", type=int, default=0, metavar="N",
                      help="N Optuna trials inside each outer training fold (default 0: "
                      "defaults)")
@@ -194,7 +200,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         tune=(TuneConfig(args.tune, args.optuna_storage, jobs=args.tune_jobs)
               if args.tune else None),
         jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
-        device=args.device)
+        device=args.device, maf=args.maf, min_call_rate=args.min_call_rate)
     registry = load_registry()
     plan = plan_run(config, registry)
     print(f"gpbench: {len(plan.units)} units ({', '.join(config.models)} on "

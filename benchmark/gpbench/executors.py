@@ -27,6 +27,15 @@ def _child(unit: Unit, env: Environment, conn: Connection) -> None:
     conn.close()
 
 
+class InlineExecutor:
+    """Runs units one after another in this process: no isolation (a crash ends the run, no
+    timeout), for tests and debugging (``--executor inline``)."""
+
+    def run(self, units: Iterable[Unit], on_result: OnResult, env: Environment) -> None:
+        for unit in units:
+            on_result(unit, run_unit(unit, env))
+
+
 class LocalExecutor:
     """Runs units on this machine.
 

@@ -26,13 +26,10 @@ import numpy as np
 
 from . import __version__
 from .errors import GpbenchError
+from .fitting import _fit_rows, fit_predict, unit_data
 from .plugins import Registry, load_registry
-from .protocol import FoldPlan, inner_validation_mask
-from .types import DataConfig, Dataset, ModelContext, ModelSpec
-
-
-class ModelOutputError(GpbenchError):
-    """A model's ``predict`` returned something unusable."""
+from .tuning import tune
+from .types import DataConfig, Dataset, ModelContext
 
 
 @dataclass(frozen=True)
@@ -66,6 +63,8 @@ class Unit:
     n_threads: int = 1
     device: str = "auto"
     inner_fraction: float = 0.2
+    maf: float = 0.01  # marker QC on the training fold (gpbench.preprocess)
+    min_call_rate: float = 0.5
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def config(self) -> dict[str, Any]:
@@ -77,6 +76,7 @@ class Unit:
             "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
             "tune": asdict(self.tune) if self.tune else None,
             "inner_fraction": self.inner_fraction,
+            "maf": self.maf, "min_call_rate": self.min_call_rate,
         }
 
     @property
@@ -155,48 +155,6 @@ class Environment:
 # ------------------------------------------------------------------ evaluation
 
 
-def _check_predictions(pred: Any, n: int, t: int, who: str) -> np.ndarray:
-    try:
-        arr = np.asarray(pred, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ModelOutputError(f"{who}: predict returned non-numeric output ({exc})") from exc
-    if arr.ndim == 1 and t == 1:
-        arr = arr[:, None]
-    if arr.shape != (n, t):
-        raise ModelOutputError(f"{who}: predict returned shape {arr.shape}, expected ({n}, {t})"
-                               " (samples x traits)")
-    if not np.all(np.isfinite(arr)):
-        bad = int((~np.isfinite(arr)).sum())
-        raise ModelOutputError(f"{who}: predict returned {bad} NaN/inf values")
-    return arr
-
-
-def _fit_rows(measured: np.ndarray, train: np.ndarray, inner: np.ndarray,
-              uses_validation: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows to fit on and rows for inner validation (both inside the training fold)."""
-    if not uses_validation:
-        return train & measured, None
-    return train & ~inner & measured, train & inner & measured
-
-
-def fit_predict(spec: ModelSpec, options: Mapping[str, Any], context: ModelContext,
-                X: np.ndarray, Y: np.ndarray, fit_rows: np.ndarray,
-                valid_rows: np.ndarray | None, predict_rows: np.ndarray,
-                who: str) -> tuple[np.ndarray, dict[str, Any], dict[str, float]]:
-    """Build, fit and predict; the only place a model sees data. Returns predictions,
-    the model's ``fit_info`` and timings."""
-    model = spec.build(options, context)
-    valid = (X[valid_rows], Y[valid_rows]) if valid_rows is not None else None
-    t0 = time.perf_counter()
-    model.fit(X[fit_rows], Y[fit_rows], valid=valid)
-    t1 = time.perf_counter()
-    pred = model.predict(X[predict_rows])
-    t2 = time.perf_counter()
-    pred = _check_predictions(pred, int(predict_rows.sum()), Y.shape[1], who)
-    info = dict(getattr(model, "fit_info", None) or {})
-    return pred, info, {"fit_s": t1 - t0, "predict_s": t2 - t1}
-
-
 def _versions(entry_plugin: Any) -> dict[str, Any]:
     import sklearn
 
@@ -241,49 +199,6 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
     return record
 
 
-@dataclass
-class UnitData:
-    """A unit's view of its dataset: arrays and the boolean row masks of its outer fold."""
-
-    spec: ModelSpec
-    who: str
-    plugin: Any
-    dataset: Dataset
-    X: np.ndarray
-    Y: np.ndarray
-    ids: np.ndarray
-    train: np.ndarray
-    test: np.ndarray
-    inner: np.ndarray
-    measured: np.ndarray
-
-
-def unit_data(unit: Unit, env: Environment) -> UnitData:
-    """Resolve the unit's model and dataset and compute its fold masks (checked against the
-    recorded dataset checksum and fold-file hash)."""
-    entry = env.get_registry().entry("model", unit.model)
-    spec: ModelSpec = entry.spec
-    ds = env.get_dataset(unit)
-    if ds.checksum != unit.dataset_checksum:
-        raise GpbenchError(f"dataset {unit.dataset!r} changed since the run was planned "
-                           f"({ds.checksum[:12]} != {unit.dataset_checksum[:12]})")
-    plan = FoldPlan.load(Path(unit.fold_file), unit.k, unit.seed)
-    if plan.sha256 != unit.fold_sha256:
-        raise GpbenchError(f"fold file {unit.fold_file} does not match its recorded hash")
-    if list(plan.assignment.index) != ds.sample_ids:
-        raise GpbenchError("fold file samples do not match the dataset's samples")
-    test = plan.test_mask(unit.repeat, unit.fold)
-    train = ~test
-    ids = np.asarray(ds.sample_ids)
-    inner = np.zeros(len(ids), dtype=bool)
-    inner[train] = inner_validation_mask(ids[train], unit.seed, unit.repeat, unit.fold,
-                                         unit.inner_fraction)
-    Y = ds.traits[list(unit.traits)].to_numpy(dtype=np.float64)
-    measured = ~np.isnan(Y).all(axis=1) if spec.multi_trait else ~np.isnan(Y[:, 0])
-    return UnitData(spec, f"model {spec.name!r} of {entry.plugin.describe()}", entry.plugin,
-                    ds, ds.genotypes, Y, ids, train, test, inner, measured)
-
-
 def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     registry = env.get_registry()
     d = unit_data(unit, env)
@@ -298,8 +213,6 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
     if unit.tune and unit.tune.n_trials > 0:
-        from .tuning import tune
-
         t0 = time.perf_counter()
         tuned = tune(unit, env, d, base_options=options)
         timing["tune_s"] = time.perf_counter() - t0
@@ -307,7 +220,8 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
                            markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
-    pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who)
+    pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who,
+                                maf=unit.maf, min_call_rate=unit.min_call_rate)
     timing.update(t)
 
     metrics: dict[str, dict[str, float]] = {}

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import GpbenchError
+from .fitting import UnitData, fit_predict, unit_data
 from .protocol import inner_validation_mask
 from .types import MetricSpec, ModelContext
 
 if TYPE_CHECKING:
-    from .runner import Environment, Unit, UnitData
+    from .runner import Environment, Unit
 
 
 def _score(metric: MetricSpec, Y: np.ndarray, P: np.ndarray) -> float:
@@ -90,8 +91,6 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
               base_options: Mapping[str, Any], metric: MetricSpec) -> None:
     import optuna
 
-    from .runner import fit_predict
-
     cfg = unit.tune
 
     def objective(trial: optuna.Trial) -> float:
@@ -105,7 +104,8 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
         ctx = ModelContext(seed=_seed(unit), markers=d.dataset.markers,
                            n_threads=unit.n_threads, device=unit.device, report=report)
         pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
-                                 rows.stop, rows.score, d.who)
+                                 rows.stop, rows.score, d.who, maf=unit.maf,
+                                 min_call_rate=unit.min_call_rate)
         value = _score(metric, d.Y[rows.score], pred)
         if not np.isfinite(value):
             raise optuna.TrialPruned()
@@ -118,8 +118,6 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
 
 def _worker(unit: Unit, env: Environment, storage: str, n_trials: int, worker: int,
             base_options: dict[str, Any]) -> None:
-    from .runner import unit_data
-
     d = unit_data(unit, env)
     metric = env.get_registry().metric(unit.tune.metric)
     _optimize(unit, d, tuning_rows(unit, d), _study(unit, storage, worker), n_trials,

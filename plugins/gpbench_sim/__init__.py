@@ -5,7 +5,8 @@ crossovers placed by a genetic map, so neighbouring markers are in linkage (as i
 Traits share additive QTL (so they correlate) and have pairwise epistatic QTL; a few values are
 missing. Everything is deterministic from ``seed``; the default size builds in well under a
 second. Options (``--dataset-option key=value``): ``n_strains``, ``n_markers``, ``n_chrom``,
-``n_traits``, ``n_qtl``, ``h2``, ``missing``, ``seed``.
+``n_traits``, ``n_qtl``, ``h2``, ``missing`` (share of missing phenotypes), ``missing_geno``
+(share of missing genotype calls: genotypes become float32 with NaN), ``seed``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 
 DEFAULTS: dict[str, float] = {"n_strains": 300, "n_markers": 1200, "n_chrom": 8, "n_traits": 4,
                               "n_qtl": 15, "h2": 0.7, "missing": 0.03, "seed": 0,
-                              "epistasis": 0.2, "morgans_per_chrom": 1.5}
+                              "epistasis": 0.2, "morgans_per_chrom": 1.5,
+                              "missing_geno": 0.0}
 
 
 def simulate(**overrides: Any) -> Dataset:
@@ -67,13 +69,18 @@ def simulate(**overrides: Any) -> Dataset:
         y[rng.random(n) < o["missing"]] = np.nan
         traits[f"trait{j + 1}"] = y
 
+    genotypes: np.ndarray = G
+    if o["missing_geno"] > 0:  # calls lost after the phenotypes were made, as in real data
+        genotypes = G.astype(np.float32)
+        genotypes[rng.random(G.shape) < o["missing_geno"]] = np.nan
     ids = [f"S{i:04d}" for i in range(n)]
     markers = pd.DataFrame({"chrom": [f"chr{ch + 1:02d}" for ch in chrom], "pos": pos},
                            index=pd.Index([f"m{i:05d}" for i in range(p)], name="marker"))
     frame = pd.DataFrame(traits, index=pd.Index(ids, name="sample"))
-    digest = hashlib.sha256(G.tobytes() + frame.to_numpy().tobytes()).hexdigest()
-    version = "sim-1:" + ",".join(f"{k}={o[k]:g}" for k in sorted(o))
-    return Dataset("sim", G, frame, markers, version, digest,
+    digest = hashlib.sha256(genotypes.tobytes() + frame.to_numpy().tobytes()).hexdigest()
+    version = "sim-1:" + ",".join(f"{k}={o[k]:g}" for k in sorted(o)
+                                  if k != "missing_geno" or o[k])
+    return Dataset("sim", genotypes, frame, markers, version, digest,
                    "simulated by gpbench_sim (no citation needed)")
 
 
