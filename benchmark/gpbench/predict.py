@@ -138,20 +138,10 @@ def _tune(registry: Registry, ds: Dataset, spec: ModelSpec, plugin: PluginInfo, 
                 dataset_checksum=ds.checksum, model=spec.name, options=options,
                 traits=group, repeat=0, fold=0, k=1, seed=seed, fold_file="", fold_sha256="",
                 tune=replace(tune, jobs=1), n_threads=n_threads, device=device,
-                inner_fraction=inner_fraction, **_unit_qc(maf, min_call_rate))
+                inner_fraction=inner_fraction, maf=maf, min_call_rate=min_call_rate)
     d = UnitData(spec, who, plugin, ds, ds.genotypes, Y, ids, train_rows,
                  np.zeros(len(ids), dtype=bool), inner, measured)
     return run_tuning(unit, Environment(registry=registry), d, base_options=options)
-
-
-def _unit_qc(maf: float, min_call_rate: float) -> dict[str, float]:
-    """The QC fields of a Unit (present when the host has per-fold marker QC)."""
-    from dataclasses import fields
-
-    from .runner import Unit
-
-    names = {f.name for f in fields(Unit)}
-    return {k: v for k, v in (("maf", maf), ("min_call_rate", min_call_rate)) if k in names}
 
 
 def align(new: Dataset, markers: pd.Index, used: np.ndarray | None = None,
@@ -243,9 +233,13 @@ def save(trained: Trained, directory: Path) -> Path:
                     "pos": [None if pd.isna(p) else float(p) for p in markers["pos"]]},
         "groups": groups,
     }
-    from .results import atomic_write_json
+    from .results import atomic_write_bytes
 
-    atomic_write_json(directory / "manifest.json", manifest)  # last: marks it complete
+    # one top-level key per line (the long marker and preprocessor lists stay on theirs);
+    # written last, so a directory with a manifest is complete
+    text = "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, allow_nan=False)}"
+                               for k, v in manifest.items()) + "\n}\n"
+    atomic_write_bytes(directory / "manifest.json", text.encode())
     return directory
 
 
