@@ -34,12 +34,13 @@ def with_files_plugin(monkeypatch) -> None:
 def cross(n: int = 90, p: int = 150, seed: int = 3, missing: float = 0.03):
     """A simulated cross as 0/1/2 dosages with missing calls: (ids, dosages, markers, traits).
 
-    Dosages are the sum of two haploid crosses, so all three genotype classes occur.
+    Inbred lines (0 or 2, the simulated cross's alleles) with 10% heterozygous calls (1), so
+    all three genotype classes occur.
     """
     a = simulate(n_strains=n, n_markers=p, n_traits=2, seed=seed)
-    b = simulate(n_strains=n, n_markers=p, n_traits=2, seed=seed + 100)
-    dos = (a.genotypes + b.genotypes).astype(np.float32)
+    dos = 2 * a.genotypes.astype(np.float32)
     rng = np.random.default_rng(seed)
+    dos[rng.random(dos.shape) < 0.1] = 1.0
     dos[rng.random(dos.shape) < missing] = np.nan
     ids = [f"ind{i:03d}" for i in range(n)]
     traits = a.traits.copy()

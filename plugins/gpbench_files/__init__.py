@@ -60,8 +60,8 @@ def join(geno_ids: list[str], traits: pd.DataFrame, geno_path: Path,
         raise DataError(f"no individual id is in both {geno_path.name} and {pheno_path.name} "
                         f"(genotype ids like {geno_ids[:3]}, phenotype ids like "
                         f"{list(traits.index[:3])}); check the id columns (--id-column)")
-    only_g = [s for s in geno_ids if s not in traits.index]
-    only_p = [s for s in traits.index if s not in gid]
+    only_g = sorted(s for s in geno_ids if s not in traits.index)
+    only_p = sorted(s for s in traits.index if s not in gid)
     msg = (f"{len(both)} individuals in both {geno_path.name} ({len(geno_ids)}) and "
            f"{pheno_path.name} ({len(traits)})")
     if only_g:
