@@ -28,7 +28,7 @@ import pandas as pd
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 from gpbench.errors import DataError
 
-from .genotypes import read_genotypes
+from .genotypes import genotype_format, read_genotypes
 from .phenotypes import read_phenotypes
 
 log = logging.getLogger("gpbench.files")
@@ -128,7 +128,10 @@ def load(config: DataConfig) -> Dataset:
     pheno = Path(opts["pheno"]).expanduser().resolve() if opts.get("pheno") else None
     if pheno is not None and not pheno.exists():
         raise DataError(f"{pheno}: phenotype file not found")
-    related = [geno.with_suffix(s) for s in (".bed", ".bim", ".fam")] + [geno]
+    related = [geno]
+    if genotype_format(geno) == "plink":
+        prefix = geno.with_suffix("") if geno.suffix.lower() == ".bed" else geno
+        related = [prefix.with_name(prefix.name + ext) for ext in (".bed", ".bim", ".fam")]
     stamp = _stamp(related + ([pheno] if pheno else []))
     return _cached(geno, pheno, opts.get("id_column") or None, stamp)
 

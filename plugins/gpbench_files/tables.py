@@ -63,8 +63,8 @@ def _locate_bad_value(path: Path, sep: str, id_col: str, what: str) -> DataError
             row = int(np.flatnonzero(bad.to_numpy())[0])
             return DataError(
                 f"{path}: row {row + 2} (id {frame[id_col].iloc[row]!r}), column {col!r}: "
-                f"{what} {frame[col].iloc[row]!r} is not a number (write missing values as NA "
-                "or leave the cell empty)")
+                f"{what} {frame[col].iloc[row]!r} is not a number; write missing values as NA "
+                "or an empty cell, and keep only numeric columns besides the id")
     return DataError(f"{path}: a {what} could not be read as a number")
 
 
