@@ -1,8 +1,8 @@
-"""Helpers for the own-data tests: the files plugin as an entry point, and example files.
+"""Helpers for the own-data tests: this checkout's plugins as entry points, and example files.
 
-The installed distribution may predate ``gpbench_files``; ``with_files_plugin`` adds its entry
-point (exactly as pyproject.toml declares it) for the CLI, which discovers plugins by entry
-point.
+The CLI discovers plugins by entry point, and the installed distribution may predate
+``gpbench_files`` (or come from another checkout); ``with_files_plugin`` makes the CLI see
+exactly the entry points this checkout's pyproject.toml declares.
 """
 
 from __future__ import annotations
@@ -17,18 +17,22 @@ import gpbench.plugins
 from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
 from gpbench_sim import simulate
 
-FILES_EP = md.EntryPoint(name="files", value="gpbench_files", group="gpbench")
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+
+def declared_entry_points() -> list[md.EntryPoint]:
+    """The ``gpbench`` entry points of this checkout's pyproject.toml."""
+    import tomllib
+
+    table = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]["gpbench"]
+    return [md.EntryPoint(name=k, value=v, group="gpbench") for k, v in table.items()]
 
 
 def with_files_plugin(monkeypatch) -> None:
-    """Make the CLI's plugin discovery find gpbench_files (once) beside the installed ones."""
-    installed = gpbench.plugins._entry_points
-
-    def entry_points():
-        eps = [ep for ep in installed() if ep.name != "files"]
-        return [*eps, FILES_EP]
-
-    monkeypatch.setattr(gpbench.plugins, "_entry_points", entry_points)
+    """Make the CLI's plugin discovery find this checkout's plugins, gpbench_files included."""
+    eps = declared_entry_points()
+    assert "files" in [ep.name for ep in eps]
+    monkeypatch.setattr(gpbench.plugins, "_entry_points", lambda: eps)
 
 
 def cross(n: int = 90, p: int = 150, seed: int = 3, missing: float = 0.03):
