@@ -197,3 +197,31 @@ def _specs(module):
     found = []
     module.register_models(found.append)
     return found
+
+
+def test_markers_counted_by_the_other_allele_are_flipped(data, tmp_path, capsys):
+    """A new PLINK file that counts REF instead of ALT at some markers (dosage 2 - x) gives the
+    same predictions; a marker with other alleles altogether is treated as missing."""
+    markers = data["markers"].copy()
+    markers["counted"], markers["other"] = "G", "A"
+    dos = data["dosages"].copy()
+    flipped = np.arange(0, 80, 3)
+    markers.iloc[flipped, markers.columns.get_loc("counted")] = "A"
+    markers.iloc[flipped, markers.columns.get_loc("other")] = "G"
+    dos[:, flipped] = 2.0 - dos[:, flipped]
+    new = write_plink(tmp_path / "new_flipped", data["ids"], dos, markers)
+    assert _predict(data, tmp_path / "vcf.csv", "--model", "ridge", "--save",
+                    str(tmp_path / "m")) == 0
+    capsys.readouterr()
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(new),
+                 "--out", str(tmp_path / "flipped.csv")]) == 0
+    assert f"{len(flipped)} markers of new_flipped.bed count the other allele" in \
+        capsys.readouterr().err
+    pd.testing.assert_frame_equal(table(tmp_path / "flipped.csv"), table(tmp_path / "vcf.csv"))
+    markers.iloc[1, markers.columns.get_loc("counted")] = "T"  # neither A nor G
+    new = write_plink(tmp_path / "new_clash", data["ids"], dos, markers)
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(new),
+                 "--out", str(tmp_path / "clash.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "1 markers of new_clash.bed name other alleles than in training" in err
+    assert "1 of 80 training markers are missing from new_clash.bed" in err

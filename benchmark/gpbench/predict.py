@@ -4,8 +4,10 @@
 single-trait models, once for all traits for multi-trait ones), with the marker QC and mean
 imputation of a CV fold fitted on those individuals and, when asked, tuning inside them on the
 same inner split as in CV. ``predict`` aligns new genotypes to the training markers by marker
-id (markers the new file lacks are imputed with the training mean; extra markers are ignored)
-and returns one row per new individual. ``save`` writes a versioned model directory (JSON
+id (markers the new file lacks are imputed with the training mean; extra markers are ignored;
+when both marker tables name the counted allele, a marker counted by the other allele is
+flipped and one with other alleles is treated as missing) and returns one row per new
+individual. ``save`` writes a versioned model directory (JSON
 manifest + each model's own ``save`` payload: arrays, text or state-dict files, never pickle);
 ``load`` reads it back, refusing another format version or a model whose plugin is missing.
 """
@@ -144,20 +146,54 @@ def _tune(registry: Registry, ds: Dataset, spec: ModelSpec, plugin: PluginInfo, 
     return run_tuning(unit, Environment(registry=registry), d, base_options=options)
 
 
-def align(new: Dataset, markers: pd.Index, used: np.ndarray | None = None,
-          name: str = "the new genotype file") -> np.ndarray:
-    """``new.genotypes`` with its columns in the order of ``markers`` (NaN where absent).
+ALLELES = ("counted", "other")
+
+
+def _allele_check(train: pd.DataFrame, new: pd.DataFrame, pos: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(flip, clash) masks over training markers: the new file counts the other allele, or
+    names other alleles altogether. Both False when either table lacks allele columns."""
+    flip = np.zeros(len(train), dtype=bool)
+    clash = np.zeros(len(train), dtype=bool)
+    if not all(c in train.columns and c in new.columns for c in ALLELES):
+        return flip, clash
+    found = pos >= 0
+    tc, to = (train[c].astype(str).str.upper().to_numpy()[found] for c in ALLELES)
+    nc, no = (new[c].astype(str).str.upper().to_numpy()[pos[found]] for c in ALLELES)
+    same = (tc == nc) & (to == no)
+    swapped = (tc == no) & (to == nc) & ~same
+    flip[found] = swapped
+    clash[found] = ~same & ~swapped
+    return flip, clash
+
+
+def align(new: Dataset, markers: pd.DataFrame, used: np.ndarray | None = None,
+          name: str = "the new genotype file", span: tuple[float, float] = (0.0, 2.0)
+          ) -> np.ndarray:
+    """``new.genotypes`` with its columns in the order of the training ``markers`` (NaN where
+    absent).
 
     Logs a warning with the number of training markers the new file lacks (those are imputed
-    with the training means) and how many extra markers it has (ignored).
+    with the training means) and how many extra markers it has (ignored). Markers the new file
+    counts by the other allele are flipped (``lo + hi - dosage`` with ``span = (lo, hi)``, the
+    training dosage range); markers with other alleles are set missing, with a warning.
     """
     new_ids = pd.Index([str(m) for m in new.markers.index])
-    pos = new_ids.get_indexer(pd.Index([str(m) for m in markers]))
+    pos = new_ids.get_indexer(pd.Index([str(m) for m in markers.index]))
+    flip, clash = _allele_check(markers, new.markers, pos)
+    extra = len(new_ids) - int((pos >= 0).sum())
+    if clash.any():
+        log.warning("%d markers of %s name other alleles than in training (e.g. %s); they are "
+                    "treated as missing", int(clash.sum()), name,
+                    ", ".join(map(str, markers.index[clash][:3])))
+        pos = np.where(clash, -1, pos)
+    if flip.any():
+        log.warning("%d markers of %s count the other allele than in training; their dosages "
+                    "are flipped", int(flip.sum()), name)
     missing = pos < 0
-    extra = len(new_ids) - int((~missing).sum())
     if missing.all():
         raise GpbenchError(f"none of the {len(markers)} training marker ids is in {name} "
-                           f"(training ids like {list(markers[:3])}, new ids like "
+                           f"(training ids like {list(markers.index[:3])}, new ids like "
                            f"{list(new_ids[:3])}); the files must name markers alike")
     if missing.any():
         n_used = int((missing & used).sum()) if used is not None else int(missing.sum())
@@ -167,10 +203,13 @@ def align(new: Dataset, markers: pd.Index, used: np.ndarray | None = None,
     if extra:
         log.info("%d markers of %s are not training markers and are ignored", extra, name)
     G = new.genotypes
-    if not missing.any() and extra == 0 and np.array_equal(pos, np.arange(len(pos))):
+    if (not missing.any() and extra == 0 and not flip.any()
+            and np.array_equal(pos, np.arange(len(pos)))):
         return G
     X = np.full((G.shape[0], len(markers)), np.nan, dtype=np.float32, order="F")
     X[:, ~missing] = G[:, pos[~missing]]
+    if flip.any():
+        X[:, flip] = np.float32(span[0] + span[1]) - X[:, flip]
     return X
 
 
@@ -180,7 +219,8 @@ def predict(trained: Trained, new: Dataset, name: str = "the new genotype file"
     used = np.zeros(len(trained.markers), dtype=bool)
     for g in trained.groups:
         used |= g.preprocessor.keep
-    X = align(new, trained.markers.index, used, name)
+    pre = trained.groups[0].preprocessor
+    X = align(new, trained.markers, used, name, (pre.lo, pre.hi))
     cols = {}
     for g in trained.groups:
         pred = g.model.predict(g.preprocessor.transform(X))
@@ -230,7 +270,9 @@ def save(trained: Trained, directory: Path) -> Path:
         "traits": trained.traits, "training": trained.training,
         "markers": {"id": [str(m) for m in markers.index],
                     "chrom": [None if pd.isna(c) else str(c) for c in markers["chrom"]],
-                    "pos": [None if pd.isna(p) else float(p) for p in markers["pos"]]},
+                    "pos": [None if pd.isna(p) else float(p) for p in markers["pos"]],
+                    **{c: [str(a) for a in markers[c]] for c in ALLELES
+                       if c in markers.columns}},
         "groups": groups,
     }
     from .results import atomic_write_bytes
@@ -280,8 +322,8 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
                     p.get("name"), p["version"], entry.plugin.version)
     m = manifest["markers"]
     markers = pd.DataFrame({"chrom": m["chrom"], "pos": np.asarray(
-        [np.nan if v is None else v for v in m["pos"]], dtype=np.float64)},
-        index=pd.Index(m["id"], name="marker"))
+        [np.nan if v is None else v for v in m["pos"]], dtype=np.float64),
+        **{c: m[c] for c in ALLELES if c in m}}, index=pd.Index(m["id"], name="marker"))
     seed = int(manifest.get("training", {}).get("seed", 0))
     groups = []
     for g in manifest["groups"]:

@@ -5,6 +5,10 @@ dosage of one allele as float32 with NaN for a missing call (PLINK: the A1 allel
 allele column of the .bim, which plink 2 writes as ALT; VCF: the ALT allele; a matrix: the
 numbers as written). The format is chosen by the file name: ``.bed`` (or a PLINK prefix whose
 ``.bed`` exists), ``.vcf`` / ``.vcf.gz``, anything else is read as a delimited matrix.
+
+PLINK and VCF marker tables also carry ``counted`` (the allele whose dosage is given) and
+``other`` (the other allele), so that files coding a marker by different alleles can be
+reconciled (``gpbench predict`` flips such markers).
 """
 
 from __future__ import annotations
@@ -127,6 +131,8 @@ def read_plink(path: Path, select: Select | None = None,
             sids = [str(s) for s in reader.sid]
             chrom = [str(c) for c in reader.chromosome]
             pos = np.asarray(reader.bp_position, dtype=np.float64)
+            counted = [str(a) for a in reader.allele_1]
+            other = [str(a) for a in reader.allele_2]
             _check_unique("individual", ids, fam)
             rows = None if select is None else select(ids)
             if rows is not None:
@@ -142,7 +148,7 @@ def read_plink(path: Path, select: Select | None = None,
                                                                            strict=True)]
     _check_unique("marker", sids, bim)
     pos = np.where(pos > 0, pos, np.nan)  # PLINK writes 0 for an unknown position
-    markers = pd.DataFrame({"chrom": chrom, "pos": pos},
+    markers = pd.DataFrame({"chrom": chrom, "pos": pos, "counted": counted, "other": other},
                            index=pd.Index(sids, name="marker"))
     return Genotypes(ids, values, markers, (bed, bim, fam), "plink")
 
@@ -172,6 +178,8 @@ def read_vcf(path: Path, select: Select | None = None) -> Genotypes:
     names: list[str] = []
     chroms: list[str] = []
     positions: list[float] = []
+    alts: list[str] = []
+    refs: list[str] = []
     samples: list[str] | None = None
     n_multi = 0
     cache: dict[str, float] = {}
@@ -215,6 +223,8 @@ def read_vcf(path: Path, select: Select | None = None) -> Genotypes:
                 rows.append(dos)
                 chroms.append(fields[0])
                 positions.append(float(fields[1]))
+                alts.append(fields[4])
+                refs.append(fields[3])
                 ident = fields[2]
                 names.append(ident if ident not in ("", ".")
                              else f"{fields[0]}:{fields[1]}:{fields[3]}:{fields[4]}")
@@ -230,8 +240,8 @@ def read_vcf(path: Path, select: Select | None = None) -> Genotypes:
     _check_unique("individual", samples, path)
     _check_unique("marker", names, path)
     ids, values = _take(samples, np.vstack(rows).T, select)
-    markers = pd.DataFrame({"chrom": chroms, "pos": positions},
-                           index=pd.Index(names, name="marker"))
+    markers = pd.DataFrame({"chrom": chroms, "pos": positions, "counted": alts,
+                            "other": refs}, index=pd.Index(names, name="marker"))
     return Genotypes(ids, values, markers, (path,), "vcf")
 
 

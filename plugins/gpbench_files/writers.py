@@ -2,6 +2,8 @@
 
 For examples, tests and exporting a dataset; dosages are counts of one allele (0, 1, 2; NaN =
 missing). In the VCF that allele is ALT; in PLINK it is A1 (the .bim's first allele column).
+The alleles come from the marker table's ``counted``/``other`` columns when it has them, else
+ALT ``G`` / REF ``A``.
 """
 
 from __future__ import annotations
@@ -20,17 +22,25 @@ def _positions(markers: pd.DataFrame) -> tuple[list[str], list[int]]:
     return chrom, pos
 
 
+def _alleles(markers: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(counted, other) per marker: the table's own columns, else ALT ``G`` and REF ``A``."""
+    if "counted" in markers.columns and "other" in markers.columns:
+        return [str(a) for a in markers["counted"]], [str(a) for a in markers["other"]]
+    return ["G"] * len(markers), ["A"] * len(markers)
+
+
 def write_plink(prefix: Path, ids: Sequence[str], dosages: np.ndarray,
                 markers: pd.DataFrame) -> Path:
-    """Write ``prefix.bed/.bim/.fam``; returns the .bed path."""
+    """Write ``prefix.bed/.bim/.fam`` (A1 = the counted allele); returns the .bed path."""
     from bed_reader import to_bed
 
     prefix = Path(prefix)
     bed = prefix.with_name(prefix.name + ".bed")
     chrom, pos = _positions(markers)
+    counted, other = _alleles(markers)
     to_bed(bed, np.asarray(dosages, dtype=np.float32), properties={
         "iid": list(ids), "sid": [str(m) for m in markers.index], "chromosome": chrom,
-        "bp_position": pos, "allele_1": ["A"] * len(pos), "allele_2": ["G"] * len(pos)})
+        "bp_position": pos, "allele_1": counted, "allele_2": other})
     return bed
 
 
@@ -49,6 +59,7 @@ def write_vcf(path: Path, ids: Sequence[str], dosages: np.ndarray, markers: pd.D
     """
     path = Path(path)
     chrom, pos = _positions(markers)
+    counted, other = _alleles(markers)
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "wt") as fh:  # type: ignore[operator]
         fh.write("##fileformat=VCFv4.2\n")
@@ -64,7 +75,7 @@ def write_vcf(path: Path, ids: Sequence[str], dosages: np.ndarray, markers: pd.D
                 if key not in codes:
                     codes[key] = _gt(v, ploidy)
                 calls.append(codes[key])
-            fh.write(f"{chrom[j]}\t{pos[j]}\t{name}\tA\tG\t.\tPASS\t.\tGT\t"
+            fh.write(f"{chrom[j]}\t{pos[j]}\t{name}\t{other[j]}\t{counted[j]}\t.\tPASS\t.\tGT\t"
                      + "\t".join(calls) + "\n")
             if j == 0:
                 for e in range(extra_sites):
