@@ -161,3 +161,13 @@ def test_the_cli_prints_one_line_without_traceback(good, tmp_path, monkeypatch, 
     assert code == 2
     assert err[-1].startswith("gpbench: error: ") and "['trait1']" in err[-1]
     assert "Traceback" not in "\n".join(err)
+
+
+def test_genotypes_without_phenotypes_cannot_be_benchmarked(good, tmp_path, monkeypatch,
+                                                             capsys):
+    with_files_plugin(monkeypatch)
+    ds = load(good["csv"])  # genotypes only: what predict reads for new individuals
+    assert ds.trait_names == [] and ds.sample_ids == good["ids"]
+    assert main(["run", "--dataset", "files", "--dataset-option", f"geno={good['csv']}",
+                 "--models", "ridge", "--out", str(tmp_path / "run")]) == 2
+    assert "has no traits to benchmark" in capsys.readouterr().err

@@ -118,6 +118,9 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
     traits = resolve_traits(config.traits, ds.trait_names)
+    if not traits:
+        raise DataError(f"dataset {ds.name!r} has no traits to benchmark (for your own files, "
+                        "give the phenotypes with --pheno FILE)")
     for t in traits:
         n = int(ds.traits[t].notna().sum())
         if n < 2 * config.k:
