@@ -8,6 +8,7 @@ read again to name the first offending row, column and value.
 from __future__ import annotations
 
 import gzip
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -93,9 +94,8 @@ def read_numeric_table(path: Path, id_column: str | None = None, what: str = "va
         raise DataError(f"{path}: only an id column; add one column per "
                         f"{'trait' if what == 'phenotype' else 'marker'}")
     try:
-        frame = pd.read_csv(path, sep=sep, dtype={id_col: str} | dict.fromkeys(
-            [c for c in columns if c != id_col], dtype), na_values=NA_VALUES,
-            keep_default_na=False, skipinitialspace=True, engine="c")
+        frame = pd.read_csv(path, sep=sep, dtype=defaultdict(lambda: dtype, {id_col: str}),
+                            na_values=NA_VALUES, keep_default_na=False, engine="c")
     except pd.errors.ParserError as exc:  # a row with more fields than the header
         raise _ragged(path, sep, exc) from None
     except ValueError:  # a cell that is not a number
