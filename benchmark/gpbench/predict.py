@@ -119,7 +119,11 @@ def train(registry: Registry, ds: Dataset, model: str, traits: list[str],
         m.fit(pre.transform(X[fit_rows]), Y[fit_rows], valid=valid)
         log.info("%s fitted on %d individuals for %s (%.1f s)", spec.name, int(rows.sum()),
                  ", ".join(group), time.perf_counter() - t0)
-        fitted.append(FittedGroup(group, {**spec.options, **chosen}, pre, m, int(rows.sum()),
+        used = {**spec.options, **chosen}
+        resolve = getattr(spec, "resolve_options", None)  # e.g. a profile "auto" -> "fast"
+        if callable(resolve):
+            used = dict(resolve(used, ctx))
+        fitted.append(FittedGroup(group, used, pre, m, int(rows.sum()),
                                   tuning))
     return Trained(spec.name, spec, entry.plugin, ds.markers, fitted,
                    {"dataset": ds.name, "version": ds.version, "checksum": ds.checksum,
