@@ -14,7 +14,8 @@ from gpbench.runner import Environment
 # the built-in plugins plus the test plugin, registered without entry points; worker processes
 # rebuild the same registry from these module names
 TEST_ENV = Environment(extra_plugins=("gpbench_yeast", "gpbench_sim", "gpbench_linear",
-                                      "gpbench_metrics", "tests.plugins.spy"),
+                                      "gpbench_metrics", "tests.plugins.spy",
+                                      "tests.plugins.probe"),
                        load_entrypoints=False)
 REPO = Path(__file__).resolve().parents[1]
 

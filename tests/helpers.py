@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from gpbench.api import RunConfig, RunSummary, execute, plan_run
-from gpbench.executors import Executor
+from gpbench.executors import Executor, InlineExecutor
 from gpbench.plugins import Registry
 
 
@@ -20,4 +20,5 @@ def run(registry: Registry, tmp_path: Path, models: list[str], dataset: str = "i
     config = RunConfig(models=models, dataset=dataset, traits=traits, out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", n_threads=1, **kwargs)
     plan = plan_run(config, registry)
-    return execute(plan, executor=executor, env=TEST_ENV)
+    # in-process by default, so that tests can read what the spy models saw
+    return execute(plan, executor=executor or InlineExecutor(), env=TEST_ENV)

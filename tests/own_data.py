@@ -1,38 +1,39 @@
 """Helpers for the own-data tests: this checkout's plugins as entry points, and example files.
 
-The CLI discovers plugins by entry point, and the installed distribution may predate
-``gpbench_files`` (or come from another checkout); ``with_files_plugin`` makes the CLI see
-exactly the entry points this checkout's pyproject.toml declares.
+The CLI discovers plugins by entry point, and the shared virtualenv's installed distribution
+may predate ``gpbench_files`` (or come from another checkout). ``with_checkout_plugins``
+writes a small distribution (a ``.dist-info`` with this checkout's entry points from
+pyproject.toml) into a temporary directory on ``sys.path`` and loads only its plugins
+(``GPBENCH_PLUGINS``), as ``pip install -e .`` would; spawned worker processes inherit both.
 """
 
 from __future__ import annotations
 
-import importlib.metadata as md
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-import gpbench.plugins
 from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
 from gpbench_sim import simulate
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+DIST = "gpbench-checkout"
 
 
-def declared_entry_points() -> list[md.EntryPoint]:
-    """The ``gpbench`` entry points of this checkout's pyproject.toml."""
-    import tomllib
-
+def with_checkout_plugins(monkeypatch, directory: Path) -> None:
+    """Make plugin discovery (here and in worker processes) find exactly the entry points of
+    this checkout's pyproject.toml, ``files`` included."""
     table = tomllib.loads(PYPROJECT.read_text())["project"]["entry-points"]["gpbench"]
-    return [md.EntryPoint(name=k, value=v, group="gpbench") for k, v in table.items()]
-
-
-def with_files_plugin(monkeypatch) -> None:
-    """Make the CLI's plugin discovery find this checkout's plugins, gpbench_files included."""
-    eps = declared_entry_points()
-    assert "files" in [ep.name for ep in eps]
-    monkeypatch.setattr(gpbench.plugins, "_entry_points", lambda: eps)
+    assert "files" in table
+    info = Path(directory) / "gpbench_checkout-0.0.0.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.0.0\n")
+    (info / "entry_points.txt").write_text(
+        "[gpbench]\n" + "".join(f"{k} = {v}\n" for k, v in table.items()))
+    monkeypatch.syspath_prepend(str(directory))
+    monkeypatch.setenv("GPBENCH_PLUGINS", DIST)
 
 
 def cross(n: int = 90, p: int = 150, seed: int = 3, missing: float = 0.03):

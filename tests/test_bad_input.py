@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shutil
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,4 +84,133 @@ def test_non_numeric_phenotypes_are_explained(tmp_path, yeast_dir, monkeypatch):
     monkeypatch.setitem(gpbench_yeast.MANIFEST["files"]["pheno.csv"], "sha256",
                         hashlib.sha256(text.encode()).hexdigest())
     with pytest.raises(DataError, match="non-numeric values"):
+        gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path))
+
+
+# ------------------------------------------------------------ command-line input, before work
+
+SIM = ["run", "--models", "ridge", "--dataset", "sim", "--envs", "trait1",
+       "--dataset-option", "n_strains=40", "--dataset-option", "n_markers=60"]
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--repeats", "0"], "--repeats must be at least 1, got 0"),
+    (["--seed", "-3"], "--seed must be 0 or more, got -3"),
+    (["--folds", "1"], "--folds must be at least 2, got 1"),
+    (["--maf", "0.7"], "--maf must lie in [0, 0.5], got 0.7"),
+    (["--jobs", "0"], "--jobs must be at least 1, got 0"),
+    (["--dataset-option", "n_strain=50"],
+     "dataset 'sim' has no option 'n_strain'. Did you mean 'n_strains'"),
+    (["--model-option", "rigde.alpha=1"], "unknown model 'rigde'. Did you mean 'ridge'?"),
+    (["--model-option", "lasso.patience=3"], "names model 'lasso', which is not in --models"),
+    (["--dataset-option", "h2=1.5"], "sim option h2=1.5 is out of range: h2 must be a number "
+     "from 0.001 to 1"),
+    (["--dataset-option", "n_traits=two"], "sim option n_traits='two' is not a number"),
+])
+def test_bad_command_line_input_is_one_line_before_any_work(tmp_path, capsys, monkeypatch,
+                                                           extra, message):
+    from gpbench.cli import main
+
+    monkeypatch.setenv("GPBENCH_PLUGINS", "sim,linear,metrics")
+    out = tmp_path / "run"
+    assert main([*SIM, "--out", str(out), "--cache-dir", str(tmp_path / "c"), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gpbench: error: ") and message in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not (out / "results").exists() or not list((out / "results").iterdir())
+
+
+def test_a_test_fold_with_too_few_measured_samples_names_trait_and_fold(registry, tmp_path):
+    # 20 strains, 17 measured for trait A, 8 folds: 2 per fold on average, but the unmeasured
+    # strains are not spread evenly, so a test fold holds only 1 of them
+    with pytest.raises(DataError, match=r"with --folds 8, test fold \d \(repeat 0\) holds 1 "
+                       r"measured sample\(s\) of trait 'A'; at least 2 are needed"):
+        run(registry, tmp_path, ["spy"], traits=["A"], k=8, dataset_options={"n": "20"})
+    assert not (tmp_path / "run" / "results").exists()
+
+
+def test_a_read_only_out_directory_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import os
+
+    from gpbench.cli import main
+
+    monkeypatch.setenv("GPBENCH_PLUGINS", "sim,linear,metrics")
+    if os.geteuid() == 0:  # root writes through file modes; use a read-only file system
+        out = Path("/sys/gpbench-test-run")
+        if not Path("/sys").is_dir():
+            pytest.skip("no read-only file system to test with")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        out = locked / "run"
+    assert main([*SIM, "--out", str(out), "--cache-dir", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"gpbench: error: cannot write to run directory {out}")
+    assert "choose another --out" in err and len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------ yeast-style files
+
+def test_non_numeric_phenotype_names_file_line_and_column(tmp_path):
+    from gpbench.tables import numeric_columns
+
+    path = tmp_path / "pheno.csv"
+    path.write_text('"","pheno.A","pheno.B"\n"1",0.5,NA\n"2",1.5,2\n"3",oops,3\n')
+    frame = pd.read_csv(path, index_col=0)
+    with pytest.raises(DataError, match=rf"{path}, line 4, column 'pheno.A' \(column 2\): "
+                       "non-numeric value 'oops'"):
+        numeric_columns(frame, path)
+    path.write_text('"","pheno.A"\n"1",0.5\n"2",NA\n')
+    assert np.isnan(numeric_columns(pd.read_csv(path, index_col=0), path).iloc[1, 0])
+
+
+def test_duplicate_and_mismatched_ids_name_file_and_line(tmp_path):
+    from gpbench.tables import match_ids
+
+    geno, pheno = tmp_path / "geno.RDS", tmp_path / "pheno.csv"
+    strains = ["A01", "A02", "A03"]
+    assert match_ids(strains, ["1", "2", "3"], geno, pheno).tolist() == [0, 1, 2]
+    assert match_ids(strains, ["A03", "A01", "A02"], geno, pheno).tolist() == [1, 2, 0]
+    with pytest.raises(DataError, match=rf"{pheno}, line 3: duplicate sample id 'A01' "
+                       r"\(first on line 2\)"):
+        match_ids(strains, ["A01", "A01", "A02"], geno, pheno)
+    with pytest.raises(DataError, match=rf"{geno}, line 3: duplicate genotype id 'A01'"):
+        match_ids(["A02", "A01", "A01"], ["1", "2", "3"], geno, pheno)
+    with pytest.raises(DataError, match=rf"{pheno}, line 3, first column: sample id 'A0X' "
+                       f"matches no genotype id of {geno}"):
+        match_ids(strains, ["A01", "A0X", "A02"], geno, pheno)
+    with pytest.raises(DataError, match=rf"{pheno}, line 3, first column: row number '3' "
+                       "where 2 was expected"):
+        match_ids(strains, ["1", "3", "2"], geno, pheno)
+    with pytest.raises(DataError, match=r"has no row for genotype id\(s\) \['A03'\]"):
+        match_ids(strains, ["A01", "A02"], geno, pheno)
+
+
+def test_bad_or_missing_genotype_values(tmp_path):
+    path = tmp_path / "geno_1.RDS"
+    samples, markers = np.array(["s1", "s2"]), np.array(["m1", "m2", "m3"])
+    values = np.array([[0, 1, 1], [1, 0, 1]], dtype=float)
+    assert gpbench_yeast.check_genotypes(values, samples, markers, path).dtype == np.int8
+    values[1, 2] = np.nan  # missing calls are kept as NaN and imputed per fold by the host
+    out = gpbench_yeast.check_genotypes(values, samples, markers, path)
+    assert out.dtype == np.float32 and np.isnan(out[1, 2])
+    values[0, 1] = 7
+    with pytest.raises(DataError, match=r"strain 's1' \(row 1\), marker 'm2' \(column 2\) "
+                       "has genotype 7;"):
+        gpbench_yeast.check_genotypes(values, samples, markers, path)
+
+
+def test_yeast_phenotype_errors_name_the_line(tmp_path, yeast_dir, monkeypatch):
+    import hashlib
+
+    shutil.copy(yeast_dir / "geno_1.RDS", tmp_path / "geno_1.RDS")
+    lines = (yeast_dir / "pheno.csv").read_text().splitlines(keepends=True)
+    lines[5] = '"4"' + lines[5][lines[5].index(","):]  # line 6 repeats the id of line 5
+    text = "".join(lines)
+    (tmp_path / "pheno.csv").write_text(text)
+    monkeypatch.setitem(gpbench_yeast.MANIFEST["files"]["pheno.csv"], "sha256",
+                        hashlib.sha256(text.encode()).hexdigest())
+    with pytest.raises(DataError, match=r"pheno.csv, line 6: duplicate sample id '4' \(first "
+                       "on line 5\\)"):
         gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path))

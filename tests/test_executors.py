@@ -52,6 +52,74 @@ def test_a_crashed_worker_becomes_a_failed_record(registry, tmp_path):
     assert "killed by signal 9 (out of memory?)" in summary.failed[0]["error"]
 
 
+def _plan(registry, tmp_path, models, **kwargs):
+    from gpbench.api import RunConfig, plan_run
+
+    config = RunConfig(models=models, dataset="indexed", traits=["A"], out=tmp_path / "run",
+                       cache_dir=tmp_path / "cache", maf=0.0, **kwargs)
+    return plan_run(config, registry)
+
+
+def test_default_executor_runs_units_isolated_in_one_reused_worker(registry, tmp_path):
+    from gpbench.api import execute
+    from tests.conftest import TEST_ENV
+
+    summary = execute(_plan(registry, tmp_path, ["spy", "probe"]), env=TEST_ENV)
+    assert summary.done == 10 and not summary.failed
+    pids = {r["host"]["pid"] for r in ResultStore(summary.run_dir).records()}
+    assert len(pids) == 1 and os.getpid() not in pids  # not in this process, not per unit
+
+
+def test_a_segfaulting_plugin_is_a_failed_record_and_the_run_goes_on(registry, tmp_path):
+    from gpbench.api import execute
+    from tests.conftest import TEST_ENV
+
+    plan = _plan(registry, tmp_path, ["probe", "spy"], model_options={"probe": {"segv": True}})
+    summary = execute(plan, env=TEST_ENV)  # the default executor, --jobs 1
+    assert summary.done == 5 and len(summary.failed) == 5
+    for f in summary.failed:
+        assert f["model"] == "probe"
+        assert "killed by signal 11 (SIGSEGV)" in f["error"]
+        assert "plugin 'tests.plugins.probe'" in f["error"]
+    assert "Failed units" in summary.leaderboard.read_text()
+
+
+def test_unit_timeout_counts_from_the_units_start_not_the_workers(registry, tmp_path):
+    """Loading the data takes 6 s in each worker; units take milliseconds: none times out."""
+    summary = run(registry, tmp_path, ["spy", "spy-val"], traits=["A"],
+                  dataset_options={"load_sleep": "6"},
+                  executor=LocalExecutor(jobs=1, unit_timeout=4))
+    assert summary.done == 10 and not summary.failed
+
+
+def _pools(records):
+    return [(p["api"], p["threads"]) for r in records for p in r["fit_info"]["pools"]]
+
+
+def test_workers_limit_blas_openmp_and_torch_threads(registry, tmp_path):
+    summary = run(registry, tmp_path, ["probe"], traits=["A"],
+                  model_options={"probe": {"report": True}}, executor=LocalExecutor(jobs=2))
+    records = ResultStore(summary.run_dir).records()
+    assert len(records) == 5 and not summary.failed
+    apis = {api for api, _ in _pools(records)}
+    assert "openblas" in apis or "mkl" in apis  # numpy's BLAS is among the limited pools
+    assert all(threads == 1 for _, threads in _pools(records)), _pools(records)
+    assert {r["fit_info"]["torch_threads"] for r in records} == {1}
+
+
+def test_dask_workers_limit_threads(registry, tmp_path):
+    pytest.importorskip("distributed")
+    from gpbench.executors import DaskExecutor
+
+    summary = run(registry, tmp_path, ["probe"], traits=["A"], k=2,
+                  model_options={"probe": {"report": True}},
+                  executor=DaskExecutor(n_workers=1))
+    records = ResultStore(summary.run_dir).records()
+    assert len(records) == 2 and not summary.failed
+    assert all(threads == 1 for _, threads in _pools(records)), _pools(records)
+    assert {r["fit_info"]["torch_threads"] for r in records} == {1}
+
+
 def test_dask_local_cluster_matches_local(registry, tmp_path):
     pytest.importorskip("distributed")
     from gpbench.executors import DaskExecutor

@@ -15,11 +15,12 @@ from gpbench import DataConfig, ModelSpec, hookimpl
 from gpbench.api import RunConfig, execute, plan_run
 from gpbench.cli import _setup_logging, main
 from gpbench.errors import DataError
+from gpbench.executors import InlineExecutor
 from gpbench.plugins import load_registry
 from gpbench.protocol import make_folds
 from gpbench.runner import Environment
 from gpbench_files.writers import write_matrix, write_phenotypes
-from tests.own_data import cross, with_files_plugin, write_all_formats
+from tests.own_data import cross, with_checkout_plugins, write_all_formats
 
 N, P, UNMATCHED = 90, 150, 3
 
@@ -34,7 +35,7 @@ def _run(registry, out: Path, geno: Path, pheno: Path, models: list[str], **kw):
                        dataset_options={"geno": str(geno), "pheno": str(pheno)}, n_threads=1,
                        **kw)
     plan = plan_run(config, registry)
-    return plan, execute(plan, env=Environment(registry=registry))
+    return plan, execute(plan, executor=InlineExecutor(), env=Environment(registry=registry))
 
 
 def _scores(run_dir: Path) -> dict[tuple, dict]:
@@ -165,7 +166,7 @@ def test_run_cli_shorthand_records_the_file_hashes(tmp_path, monkeypatch, capsys
     import hashlib
     import json
 
-    with_files_plugin(monkeypatch)
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
     ids, dos, markers, traits = cross(40, 30, seed=2)
     geno = write_matrix(tmp_path / "g.tsv", ids, dos, markers, sep="\t")
     pheno = write_phenotypes(tmp_path / "p.csv", traits, id_name="line")

@@ -13,7 +13,7 @@ from gpbench import DataConfig
 from gpbench.cli import main
 from gpbench.errors import DataError
 from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
-from tests.own_data import cross, with_files_plugin
+from tests.own_data import cross, with_checkout_plugins
 
 
 def load(geno: Path, pheno: Path | None = None, **options: str):
@@ -92,15 +92,16 @@ def test_non_numeric_dosage_and_phenotype(good, tmp_path):
 def test_duplicate_ids(good, tmp_path):
     ids = list(good["ids"])
     ids[3] = ids[2]
-    fails(r"dup\.csv: duplicate ids \['ind002'\]", write_matrix(
-        tmp_path / "dup.csv", ids, good["dos"], good["markers"]), good["pheno"])
-    fails(r"dup\.fam: duplicate individual ids \['ind002'\]", write_plink(
-        tmp_path / "dup", ids, good["dos"], good["markers"]), good["pheno"])
+    fails(r"dup\.csv, line 5: duplicate id \(column 'id'\) 'ind002' \(first on line 4\)",
+          write_matrix(tmp_path / "dup.csv", ids, good["dos"], good["markers"]), good["pheno"])
+    fails(r"dup\.fam, line 4: duplicate individual id \(column 2\) 'ind002' \(first on "
+          r"line 3\)", write_plink(tmp_path / "dup", ids, good["dos"], good["markers"]),
+          good["pheno"])
     fails(r"dup\.vcf: duplicate individual ids \['ind002'\]", write_vcf(
         tmp_path / "dup.vcf", ids, good["dos"], good["markers"]), good["pheno"])
     traits = good["traits"].copy()
     traits.index = ids
-    fails(r"dup_p\.csv: duplicate ids \['ind002'\]", good["csv"],
+    fails(r"dup_p\.csv, line \d+: duplicate id \(column 'id'\) 'ind002'", good["csv"],
           write_phenotypes(tmp_path / "dup_p.csv", traits))
     markers = good["markers"].copy()
     markers.index = ["m0"] * 2 + list(markers.index[2:])
@@ -151,7 +152,7 @@ def test_bed_that_does_not_match_its_fam_and_bim(good, tmp_path):
 
 
 def test_the_cli_prints_one_line_without_traceback(good, tmp_path, monkeypatch, capsys):
-    with_files_plugin(monkeypatch)
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
     traits = good["traits"].copy()
     traits["trait1"] = np.nan
     pheno = write_phenotypes(tmp_path / "p2.csv", traits)
@@ -165,7 +166,7 @@ def test_the_cli_prints_one_line_without_traceback(good, tmp_path, monkeypatch, 
 
 def test_genotypes_without_phenotypes_cannot_be_benchmarked(good, tmp_path, monkeypatch,
                                                              capsys):
-    with_files_plugin(monkeypatch)
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
     ds = load(good["csv"])  # genotypes only: what predict reads for new individuals
     assert ds.trait_names == [] and ds.sample_ids == good["ids"]
     assert main(["run", "--dataset", "files", "--dataset-option", f"geno={good['csv']}",

@@ -10,7 +10,7 @@ import pytest
 
 from gpbench.cli import main
 from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
-from tests.own_data import cross, table, with_files_plugin
+from tests.own_data import cross, table, with_checkout_plugins
 
 # tiny settings so every model fits in about a second
 TINY = {
@@ -39,8 +39,8 @@ def data(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def files_plugin(monkeypatch):
-    with_files_plugin(monkeypatch)
+def checkout_plugins(monkeypatch, tmp_path):
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
 
 
 def _predict(data, out, *extra):

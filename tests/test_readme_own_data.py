@@ -11,7 +11,7 @@ import pandas as pd
 
 from gpbench.cli import main
 from tests.conftest import REPO
-from tests.own_data import with_files_plugin
+from tests.own_data import with_checkout_plugins
 
 
 def readme_commands(section: str = "## Your own data") -> list[str]:
@@ -27,7 +27,7 @@ def readme_commands(section: str = "## Your own data") -> list[str]:
 
 
 def test_readme_own_data_example_runs_as_written(tmp_path, monkeypatch, capsys):
-    with_files_plugin(monkeypatch)
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
     monkeypatch.chdir(tmp_path)
     commands = readme_commands()
     assert [c.split()[0] for c in commands] == ["python", "gpbench", "gpbench", "gpbench"]

@@ -106,15 +106,86 @@ def check_same_data(run_dir: Path, ds: Dataset) -> None:
                         "directory, or restore the original files to resume")
 
 
+def check_numbers(config: RunConfig) -> None:
+    """Out-of-range numbers of a run configuration, each a one-line error."""
+    checks = [
+        (config.k >= 2, f"--folds must be at least 2, got {config.k}"),
+        (config.repeats >= 1, f"--repeats must be at least 1, got {config.repeats}"),
+        (config.seed >= 0, f"--seed must be 0 or more, got {config.seed}"),
+        (config.jobs >= 1, f"--jobs must be at least 1, got {config.jobs}"),
+        (config.unit_timeout is None or config.unit_timeout > 0,
+         f"--unit-timeout must be positive, got {config.unit_timeout}"),
+        (config.n_threads is None or config.n_threads >= 1,
+         f"--threads must be at least 1, got {config.n_threads}"),
+        (0.0 <= config.maf <= 0.5, f"--maf must lie in [0, 0.5], got {config.maf}"),
+        (0.0 <= config.min_call_rate <= 1.0,
+         f"--min-call-rate must lie in [0, 1], got {config.min_call_rate}"),
+        (0.0 < config.inner_fraction < 1.0,
+         f"the inner validation fraction must lie in (0, 1), got {config.inner_fraction}"),
+        (config.tune is None or config.tune.n_trials >= 0,
+         f"--tune must be 0 or more, got {config.tune.n_trials if config.tune else 0}"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise GpbenchError(message)
+
+
+def check_writable(run_dir: Path) -> None:
+    """Create ``run_dir`` and write a probe file in it, or raise naming the directory."""
+    import tempfile
+
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=run_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise GpbenchError(f"cannot write to run directory {run_dir} "
+                           f"({exc.strerror or exc}); choose another --out") from exc
+
+
+def check_test_folds(ds: Dataset, traits: list[str], folds: FoldPlan) -> None:
+    """Every test fold must hold at least 2 measured samples of every trait (a score needs 2)."""
+    for t in traits:
+        measured = ds.traits[t].notna().to_numpy()
+        for repeat in range(folds.repeats):
+            for fold in range(folds.k):
+                n = int((measured & folds.test_mask(repeat, fold)).sum())
+                if n < 2:
+                    raise DataError(f"with --folds {folds.k}, test fold {fold} (repeat "
+                                    f"{repeat}) holds {n} measured sample(s) of trait {t!r}; "
+                                    "at least 2 are needed: use fewer --folds or drop the "
+                                    "trait")
+
+
+def _check_option_targets(config: RunConfig, registry: Registry) -> None:
+    for name in config.model_options:
+        if name not in registry.names("model"):
+            raise UnknownNameError("model", name, registry.names("model"))
+        if name not in config.models:
+            raise GpbenchError(f"--model-option names model {name!r}, which is not in --models "
+                               f"({', '.join(config.models)}); add it or drop the option")
+    spec = registry.dataset(config.dataset)
+    try:
+        spec.check_options(config.dataset_options)
+    except ValueError as exc:
+        raise GpbenchError(f"--dataset-option: {exc}") from exc
+
+
 def plan_run(config: RunConfig, registry: Registry) -> Plan:
+    """Check the configuration (before any data are loaded), load the dataset, make and save
+    the outer folds and list the units."""
+    check_numbers(config)
     specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
     if not specs:
         raise GpbenchError("no models given; name at least one with --models")
+    _check_option_targets(config, registry)
     for spec in specs:  # unknown options fail before the data are loaded or any unit runs
         try:
             spec.check_options(config.model_options.get(spec.name, {}))
         except ValueError as exc:
             raise GpbenchError(str(exc)) from exc
+    run_dir = config.run_dir()
+    check_writable(run_dir)
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
     traits = resolve_traits(config.traits, ds.trait_names)
@@ -126,10 +197,10 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
         if n < 2 * config.k:
             raise DataError(f"trait {t!r} has only {n} measured samples, too few for "
                             f"{config.k}-fold CV; use fewer --folds or drop the trait")
-    run_dir = config.run_dir()
     check_same_data(run_dir, ds)
     store = ResultStore(run_dir)
     folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
+    check_test_folds(ds, traits, folds)
     fold_name = f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv"
     fold_file = run_dir / "folds" / fold_name
     if fold_file.exists():

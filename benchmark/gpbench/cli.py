@@ -135,12 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Optuna storage URL, e.g. sqlite:///tuning.db (default in-memory)")
     run.add_argument("--tune-jobs", type=int, default=1, metavar="N",
                      help="processes sharing each unit's Optuna study through the storage")
-    run.add_argument("--jobs", type=int, default=1, help="units in parallel (processes)")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="units in parallel, each in its own long-lived worker process")
     run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
-                     help="kill a unit that runs longer (it is recorded as failed); units "
-                     "then run in their own processes")
-    run.add_argument("--executor", choices=["local", "dask"], default="local",
-                     help="local processes (default) or a Dask distributed cluster")
+                     help="kill a unit that runs longer, counted from its start in its worker "
+                     "(it is recorded as failed and the run goes on)")
+    run.add_argument("--executor", choices=["local", "dask", "inline"], default="local",
+                     help="local: worker processes on this machine (default; a crashing "
+                     "plugin cannot take the run down); dask: a Dask distributed cluster; "
+                     "inline: every unit in this process, one at a time (debugging)")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="Dask scheduler address, e.g. tcp://host:8786 (default: start a "
                      "LocalCluster with --jobs workers)")
@@ -243,7 +246,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{plan.store.run_dir}", file=sys.stderr)
     command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     executor = None
-    if args.executor == "dask":
+    if args.executor == "inline":
+        from .executors import InlineExecutor
+
+        if args.jobs != 1 or args.unit_timeout is not None:
+            raise GpbenchError("--executor inline runs one unit at a time in this process; "
+                               "drop --jobs/--unit-timeout or use --executor local")
+        executor = InlineExecutor()
+    elif args.executor == "dask":
         from .executors import DaskExecutor
 
         executor = DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))

@@ -7,13 +7,18 @@ executor or the number of workers.
 
 from __future__ import annotations
 
+import math
 import multiprocessing as mp
+import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from .runner import Environment, Unit, failed_record, run_unit
+from .threads import limit_threads
 
 OnResult = Callable[[Unit, dict[str, Any]], None]
 
@@ -22,27 +27,79 @@ class Executor(Protocol):
     def run(self, units: Iterable[Unit], on_result: OnResult, env: Environment) -> None: ...
 
 
-def _child(unit: Unit, env: Environment, conn: Connection) -> None:
-    conn.send(run_unit(unit, env))
-    conn.close()
-
-
 class InlineExecutor:
     """Runs units one after another in this process: no isolation (a crash ends the run, no
-    timeout), for tests and debugging (``--executor inline``)."""
+    timeout, no thread limits), for tests and debugging (``--executor inline``)."""
 
     def run(self, units: Iterable[Unit], on_result: OnResult, env: Environment) -> None:
         for unit in units:
             on_result(unit, run_unit(unit, env))
 
 
-class LocalExecutor:
-    """Runs units on this machine.
+def run_unit_in_worker(unit: Unit, env: Environment) -> dict[str, Any]:
+    """``run_unit`` with this process's threads capped at the unit's share (``n_threads``);
+    what every worker process (local pool or Dask) runs."""
+    limit_threads(unit.n_threads)
+    return run_unit(unit, env)
 
-    With ``jobs=1`` and no timeout, units run in this process (fastest; datasets are loaded
-    once). Otherwise each unit runs in its own spawned process, ``jobs`` at a time, so that a
-    unit that hangs past ``unit_timeout`` seconds can be killed and a unit that crashes its
-    process (segfault, out-of-memory kill) becomes a failed record instead of ending the run.
+
+def _worker_main(conn: Connection, env: Environment) -> None:
+    """A pool worker: runs the units it receives until it gets ``None``.
+
+    Plugins and datasets are loaded once per worker (cached). For each unit it sends
+    ``("start", None)`` once they are loaded, so the unit's timeout counts from then, and then
+    ``("done", record)``.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    while True:
+        try:
+            unit = conn.recv()
+        except (EOFError, OSError):  # the parent is gone
+            return
+        if unit is None:
+            return
+        try:  # cached per process; a failure here is recorded by run_unit below
+            env.get_registry()
+            env.get_dataset(unit)
+        except Exception:  # noqa: BLE001, S110
+            pass
+        conn.send(("start", None))
+        record = run_unit_in_worker(unit, env)
+        try:
+            conn.send(("done", record))
+        except (EOFError, OSError):
+            return
+
+
+@dataclass
+class _Worker:
+    proc: Any
+    conn: Connection
+    unit: Unit | None = None
+    deadline: float = math.inf
+
+
+def _exit_text(code: int | None) -> str:
+    if code == -signal.SIGKILL:
+        return "killed by signal 9 (out of memory?)"
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-code} ({name})"
+    return f"exit code {code}"
+
+
+class LocalExecutor:
+    """Runs units on this machine in a pool of ``jobs`` long-lived worker processes.
+
+    Each worker is spawned once, loads the plugins and the dataset once, caps its BLAS/OpenMP/
+    torch threads at the unit's share, and runs unit after unit sent over a pipe. A unit that
+    runs past ``unit_timeout`` seconds (counted from its start in the worker, once the data are
+    loaded) is killed with its worker; a unit that crashes its worker (segfault, out-of-memory
+    kill) becomes a failed record. Either way a fresh worker takes the next unit and the run
+    goes on.
     """
 
     def __init__(self, jobs: int = 1, unit_timeout: float | None = None) -> None:
@@ -50,57 +107,104 @@ class LocalExecutor:
         self.unit_timeout = unit_timeout
 
     def run(self, units: Iterable[Unit], on_result: OnResult, env: Environment) -> None:
-        units = list(units)
-        if self.jobs == 1 and self.unit_timeout is None:
-            for unit in units:
-                on_result(unit, run_unit(unit, env))
-            return
-        self._run_isolated(units, on_result, env)
-
-    def _run_isolated(self, units: list[Unit], on_result: OnResult, env: Environment) -> None:
-        # spawn: children must not inherit torch/OpenMP thread pools from a fork
+        queue = deque(units)
+        # spawn: workers must not inherit torch/OpenMP thread pools from a fork
         ctx = mp.get_context("spawn")
-        queue = list(reversed(units))
-        running: dict[Any, tuple[Unit, Connection, float]] = {}
+        workers: list[_Worker] = []
+        clean = False
         try:
-            while queue or running:
-                while queue and len(running) < self.jobs:
-                    unit = queue.pop()
-                    recv, send = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_child, args=(unit, env, send), daemon=True)
-                    proc.start()
-                    send.close()
-                    deadline = time.monotonic() + (self.unit_timeout or float("inf"))
-                    running[proc] = (unit, recv, deadline)
-                ready = wait([c for _, c, _ in running.values()] +
-                             [p.sentinel for p in running], timeout=0.5)
-                now = time.monotonic()
-                for proc, (unit, conn, deadline) in list(running.items()):
-                    record = None
-                    if conn in ready or proc.sentinel in ready:
-                        try:
-                            record = conn.recv()
-                        except (EOFError, OSError):
-                            proc.join(5)
-                            code = proc.exitcode
-                            why = (f"killed by signal {-code}" if code and code < 0
-                                   else f"exit code {code}")
-                            hint = " (out of memory?)" if code == -9 else ""
-                            record = failed_record(unit, f"WorkerDied: the unit's process "
-                                                   f"ended without a result, {why}{hint}")
-                    elif now > deadline:
-                        proc.kill()
-                        record = failed_record(unit, f"UnitTimeout: no result after "
-                                               f"{self.unit_timeout:g} s (--unit-timeout); "
-                                               "the unit was killed")
-                    if record is not None:
-                        proc.join(5)
-                        conn.close()
-                        del running[proc]
-                        on_result(unit, record)
+            while queue or any(w.unit is not None for w in workers):
+                for w in workers:
+                    if w.unit is None and queue:
+                        self._assign(w, queue.popleft())
+                while queue and len(workers) < self.jobs:
+                    w = self._start(ctx, env)
+                    workers.append(w)
+                    self._assign(w, queue.popleft())
+                busy = [w for w in workers if w.unit is not None]
+                wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=0.5)
+                for w in busy:
+                    unit = w.unit
+                    record, lost = self._poll(w, env)
+                    if record is None:
+                        continue
+                    w.unit, w.deadline = None, math.inf
+                    if lost:
+                        workers.remove(w)
+                    on_result(unit, record)
+            clean = True
         finally:
-            for proc in running:
-                proc.kill()
+            self._stop(workers, clean)
+
+    @staticmethod
+    def _start(ctx: Any, env: Environment) -> _Worker:
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_worker_main, args=(child, env), name="gpbench-worker")
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    @staticmethod
+    def _assign(w: _Worker, unit: Unit) -> None:
+        w.unit, w.deadline = unit, math.inf
+        w.conn.send(unit)
+
+    def _poll(self, w: _Worker, env: Environment) -> tuple[dict[str, Any] | None, bool]:
+        """A finished unit's record (or None) and whether its worker is gone."""
+        assert w.unit is not None
+        try:
+            while w.conn.poll():
+                kind, payload = w.conn.recv()
+                if kind == "start":
+                    w.deadline = time.monotonic() + (self.unit_timeout or math.inf)
+                else:
+                    return payload, False
+        except (EOFError, OSError):
+            pass  # the worker is gone
+        else:
+            if w.proc.is_alive():
+                if time.monotonic() <= w.deadline:
+                    return None, False
+                self._kill(w)
+                return failed_record(w.unit, f"UnitTimeout: no result after "
+                                     f"{self.unit_timeout:g} s (--unit-timeout); the unit "
+                                     "was killed"), True
+        self._kill(w)
+        return failed_record(w.unit, f"WorkerDied: {_who(w.unit, env)} ended its worker "
+                             f"process without a result, {_exit_text(w.proc.exitcode)}"), True
+
+    @staticmethod
+    def _kill(w: _Worker) -> None:
+        if w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(5)
+        w.conn.close()
+
+    @staticmethod
+    def _stop(workers: list[_Worker], clean: bool) -> None:
+        """Clean end: ask idle workers to exit; otherwise (an error, Ctrl-C) kill them."""
+        for w in workers:
+            if clean:
+                try:
+                    w.conn.send(None)
+                except (EOFError, OSError):
+                    pass
+            elif w.proc.is_alive():
+                w.proc.kill()
+        for w in workers:
+            w.proc.join(10)
+            if w.proc.is_alive():
+                w.proc.kill()
+                w.proc.join(5)
+            w.conn.close()
+
+
+def _who(unit: Unit, env: Environment) -> str:
+    try:
+        plugin = env.get_registry().entry("model", unit.model).plugin
+        return f"model {unit.model!r} of {plugin.describe()}"
+    except Exception:  # noqa: BLE001 - a failure message must not fail
+        return f"model {unit.model!r}"
 
 
 class DaskExecutor:
@@ -144,7 +248,7 @@ class DaskExecutor:
             for unit in units:
                 wants_gpu = (has_gpu and unit.device != "cpu"
                              and registry.model(unit.model).accelerator)
-                fut = client.submit(run_unit, unit, env, key=f"gpbench-{unit.unit_id}",
+                fut = client.submit(run_unit_in_worker, unit, env, key=f"gpbench-{unit.unit_id}",
                                     pure=False, retries=self.retries,
                                     resources={"GPU": 1} if wants_gpu else None)
                 futures[fut] = unit

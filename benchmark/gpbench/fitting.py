@@ -74,19 +74,41 @@ def unit_data(unit: Unit, env: Environment) -> UnitData:
 
 
 def _check_predictions(pred: Any, n: int, t: int, who: str) -> np.ndarray:
+    """Predictions as an ``(n, t)`` float array. For a single trait, a 1-D array or a flat list
+    of ``n`` numbers is accepted and taken as that trait's column; anything else that is not
+    ``(n, t)`` raises :class:`ModelOutputError` naming the model and its plugin."""
     try:
         arr = np.asarray(pred, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ModelOutputError(f"{who}: predict returned non-numeric output ({exc})") from exc
+        raise ModelOutputError(f"{who}: predict returned {type(pred).__name__} that is not a "
+                               f"numeric ({n}, {t}) array ({exc})") from exc
     if arr.ndim == 1 and t == 1:
         arr = arr[:, None]
     if arr.shape != (n, t):
         raise ModelOutputError(f"{who}: predict returned shape {arr.shape}, expected ({n}, {t})"
-                               " (samples x traits)")
+                               " (samples x traits)" + (" or a 1-D array of length "
+                                                         f"{n}" if t == 1 else ""))
     if not np.all(np.isfinite(arr)):
         bad = int((~np.isfinite(arr)).sum())
         raise ModelOutputError(f"{who}: predict returned {bad} NaN/inf values")
     return arr
+
+
+def _blame(exc: BaseException, who: str, stage: str) -> None:
+    """Mark an exception raised by a model with the model, its plugin and the stage, for the
+    record's error message (the exception keeps its type, so tuning can still catch it)."""
+    if getattr(exc, "gpbench_who", None) is None:
+        try:
+            exc.gpbench_who = f"{who} failed in {stage}"  # type: ignore[attr-defined]
+        except AttributeError:  # an exception type without __dict__
+            pass
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a record: the exception, prefixed by the model that raised it if known."""
+    text = f"{type(exc).__name__}: {exc}"
+    who = getattr(exc, "gpbench_who", None)
+    return f"{who}: {text}" if who else text
 
 
 def _fit_rows(measured: np.ndarray, train: np.ndarray, inner: np.ndarray,
@@ -114,14 +136,27 @@ def fit_predict(spec: ModelSpec, options: Mapping[str, Any], context: ModelConte
     pre = FoldPreprocessor.fit(X[train_rows], maf=maf, min_call_rate=min_call_rate)
     if not pre.keep.all() and context.markers is not None:
         context = replace(context, markers=context.markers.iloc[pre.keep])
-    model = spec.build(options, context)
+    try:
+        model = spec.build(options, context)
+    except Exception as exc:
+        _blame(exc, who, "build")
+        raise
     valid = ((pre.transform(X[valid_rows]), Y[valid_rows]) if valid_rows is not None
              else None)
     X_fit = pre.transform(X[fit_rows])
     t1 = time.perf_counter()
-    model.fit(X_fit, Y[fit_rows], valid=valid)
+    try:
+        model.fit(X_fit, Y[fit_rows], valid=valid)
+    except Exception as exc:
+        _blame(exc, who, "fit")
+        raise
+    X_pred = pre.transform(X[predict_rows])
     t2 = time.perf_counter()
-    pred = model.predict(pre.transform(X[predict_rows]))
+    try:
+        pred = model.predict(X_pred)
+    except Exception as exc:
+        _blame(exc, who, "predict")
+        raise
     t3 = time.perf_counter()
     pred = _check_predictions(pred, int(predict_rows.sum()), Y.shape[1], who)
     info = dict(getattr(model, "fit_info", None) or {})

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import __version__
 from .errors import GpbenchError
-from .fitting import _fit_rows, fit_predict, unit_data
+from .fitting import _fit_rows, describe_error, fit_predict, unit_data
 from .plugins import Registry, load_registry
 from .tuning import tune
 from .types import DataConfig, Dataset, ModelContext
@@ -192,7 +192,7 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
         if isinstance(exc, KeyboardInterrupt):
             raise
         record["status"] = "failed"
-        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["error"] = describe_error(exc)
         record["traceback"] = traceback.format_exc()
     record["elapsed_s"] = time.perf_counter() - started
     record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

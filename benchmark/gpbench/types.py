@@ -82,6 +82,8 @@ class DatasetSpec:
 
     ``references`` are published figures shown on leaderboards as labelled reference rows
     (never as results): dicts with ``trait``, ``source``, ``what``, ``r2`` and ``citation``.
+    ``options`` are the ``--dataset-option`` names the loader accepts, with their defaults
+    (a dataset that declares none takes none).
     """
 
     name: str
@@ -89,6 +91,20 @@ class DatasetSpec:
     description: str = ""
     citation: str = ""
     references: tuple[Mapping[str, Any], ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise ValueError naming an option this dataset does not declare (did you mean)."""
+        import difflib
+
+        for key in options:
+            if key in self.options:
+                continue
+            close = difflib.get_close_matches(key, list(self.options), n=2, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            valid = ", ".join(sorted(self.options)) or "none"
+            raise ValueError(f"dataset {self.name!r} has no option {key!r}.{hint} Its options: "
+                             f"{valid}")
 
 
 # --------------------------------------------------------------------------- models

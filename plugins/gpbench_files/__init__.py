@@ -140,4 +140,4 @@ def load(config: DataConfig) -> Dataset:
 def register_datasets(register: Any) -> None:
     register(DatasetSpec(
         "files", load, "your own files: geno=PLINK .bed / VCF / CSV matrix, pheno=CSV/TSV "
-        "(options geno, pheno, id_column)"))
+        "(options geno, pheno, id_column)", options=dict.fromkeys(OPTIONS)))

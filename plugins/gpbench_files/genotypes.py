@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from gpbench.errors import DataError
+from gpbench.tables import unique_ids
 
 from .tables import read_numeric_table
 
@@ -133,7 +134,8 @@ def read_plink(path: Path, select: Select | None = None,
             pos = np.asarray(reader.bp_position, dtype=np.float64)
             counted = [str(a) for a in reader.allele_1]
             other = [str(a) for a in reader.allele_2]
-            _check_unique("individual", ids, fam)
+            if len(set(ids)) < len(ids):
+                unique_ids(ids, fam, "individual id (column 2)", first_line=1)
             rows = None if select is None else select(ids)
             if rows is not None:
                 ids = [ids[i] for i in rows]

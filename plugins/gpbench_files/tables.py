@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gpbench.errors import DataError
+from gpbench.tables import unique_ids
 
 # cells read as missing (besides the empty cell)
 NA_VALUES = ["NA", "NaN", "nan", "N/A", "n/a", "NULL", "null", ".", "-", "?"]
@@ -107,9 +108,7 @@ def read_numeric_table(path: Path, id_column: str | None = None, what: str = "va
     frame.index = pd.Index(ids.astype(str).str.strip().to_numpy(dtype=object), name="id")
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.index.has_duplicates:
-        dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
-        raise DataError(f"{path}: duplicate ids {dup} in column {id_col!r}; keep one row per "
-                        "individual")
+        unique_ids(list(frame.index), path, f"id (column {id_col!r})")
     return id_col, frame
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
+from gpbench.errors import DataError
 
 DEFAULTS: dict[str, float] = {"n_strains": 300, "n_markers": 1200, "n_chrom": 8, "n_traits": 4,
                               "n_qtl": 15, "h2": 0.7, "missing": 0.03, "seed": 0,
@@ -25,12 +26,46 @@ DEFAULTS: dict[str, float] = {"n_strains": 300, "n_markers": 1200, "n_chrom": 8,
                               "missing_geno": 0.0}
 
 
-def simulate(**overrides: Any) -> Dataset:
-    """Build the simulated cross; see the module docstring for the options."""
-    o = {**DEFAULTS, **{k: float(v) for k, v in overrides.items()}}
+class SimOptionError(DataError, ValueError):
+    """A sim option that is unknown, not a number or out of range."""
+
+
+# (lowest, highest, whole number) for every option
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "n_strains": (4, 10_000_000, True), "n_markers": (2, 100_000_000, True),
+    "n_chrom": (1, 1000, True), "n_traits": (1, 1000, True), "n_qtl": (1, 100_000, True),
+    "h2": (0.001, 1.0, False), "missing": (0.0, 0.9, False), "seed": (0, 2**32 - 1, True),
+    "epistasis": (0.0, 1.0, False), "morgans_per_chrom": (0.0, 100.0, False),
+    "missing_geno": (0.0, 0.9, False)}
+
+
+def _options(overrides: dict[str, Any]) -> dict[str, float]:
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
-        raise ValueError(f"unknown sim option(s) {sorted(unknown)}; options: {sorted(DEFAULTS)}")
+        raise SimOptionError(f"unknown sim option(s) {sorted(unknown)}; options: "
+                             f"{sorted(DEFAULTS)}")
+    o = dict(DEFAULTS)
+    for key, value in overrides.items():
+        lo, hi, whole = RANGES[key]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SimOptionError(f"sim option {key}={value!r} is not a number") from None
+        if not lo <= number <= hi or (whole and number != int(number)):
+            kind = "a whole number" if whole else "a number"
+            raise SimOptionError(f"sim option {key}={value} is out of range: {key} must be "
+                                 f"{kind} from {lo:g} to {hi:g}")
+        o[key] = number
+    if o["n_qtl"] > o["n_markers"] or o["n_chrom"] > o["n_markers"]:
+        raise SimOptionError(f"sim needs n_markers >= n_qtl and >= n_chrom (got n_markers="
+                             f"{o['n_markers']:g}, n_qtl={o['n_qtl']:g}, n_chrom="
+                             f"{o['n_chrom']:g})")
+    return o
+
+
+def simulate(**overrides: Any) -> Dataset:
+    """Build the simulated cross; see the module docstring for the options."""
+    o = _options(overrides)
     n, p, c, t = (int(o[k]) for k in ("n_strains", "n_markers", "n_chrom", "n_traits"))
     rng = np.random.default_rng(int(o["seed"]))
 
@@ -91,4 +126,5 @@ def _load(config: DataConfig) -> Dataset:
 @hookimpl
 def register_datasets(register: Any) -> None:
     register(DatasetSpec("sim", _load, "simulated segregant cross (linked markers, additive and "
-                         "epistatic QTL, correlated traits, missing values)"))
+                         "epistatic QTL, correlated traits, missing values)",
+                         options=dict(DEFAULTS)))

@@ -24,6 +24,7 @@ from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 from gpbench.download import fetch, verify
 from gpbench.errors import DataError
 from gpbench.results import atomic_write_bytes
+from gpbench.tables import match_ids, numeric_columns
 
 MANIFEST: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("manifest.json").read_text())
@@ -74,20 +75,38 @@ def _convert(files: dict[str, Path]) -> dict[str, np.ndarray]:
         raise DataError(f"could not parse {files['geno_1.RDS']} ({exc!r}); delete it and "
                         "provide the original file. " + _how_to_provide()) from exc
     values = np.asarray(geno.values)
-    if not np.isin(values, (0, 1)).all():
-        raise DataError(f"{files['geno_1.RDS']}: genotypes must be 0/1")
     samples = np.asarray(geno.coords[geno.dims[0]].values).astype(str)
     markers = np.asarray(geno.coords[geno.dims[1]].values).astype(str)
-    pheno = pd.read_csv(files["pheno.csv"], index_col=0)
-    if len(pheno) != len(samples):
-        raise DataError(f"{files['pheno.csv']} has {len(pheno)} rows but the genotype file "
-                        f"has {len(samples)} strains")
-    bad = [c for c in pheno.columns if not pd.api.types.is_numeric_dtype(pheno[c])]
-    if bad:
-        raise DataError(f"{files['pheno.csv']}: non-numeric values in {bad[:5]}")
+    genotypes = check_genotypes(values, samples, markers, files["geno_1.RDS"])
+    pheno = read_phenotypes(files["pheno.csv"])
+    order = match_ids(samples.tolist(), pheno.index.tolist(), files["geno_1.RDS"],
+                      files["pheno.csv"])
     traits = [c.removeprefix("pheno.") for c in pheno.columns]
-    return {"genotypes": values.astype(np.int8), "samples": samples, "markers": markers,
-            "traits": np.asarray(traits), "phenotypes": pheno.to_numpy(np.float64)}
+    return {"genotypes": genotypes, "samples": samples, "markers": markers,
+            "traits": np.asarray(traits), "phenotypes": pheno.to_numpy(np.float64)[order]}
+
+
+def check_genotypes(values: np.ndarray, samples: np.ndarray, markers: np.ndarray,
+                    path: Path) -> np.ndarray:
+    """0/1 calls as int8, or float32 with NaN when some calls are missing (imputed per fold by
+    the host); any other value raises naming its strain and marker."""
+    missing = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, bool)
+    bad = ~np.isin(values, (0, 1)) & ~missing
+    if bad.any():
+        i, j = (int(k[0]) for k in np.nonzero(bad))
+        raise DataError(f"{path}: strain {str(samples[i])!r} (row {i + 1}), marker "
+                        f"{str(markers[j])!r} (column {j + 1}) has genotype "
+                        f"{float(values[i, j]):g}; genotypes must be "
+                        f"0/1 or missing ({int(bad.sum())} bad value(s))")
+    if missing.any():
+        return values.astype(np.float32)
+    return values.astype(np.int8)
+
+
+def read_phenotypes(path: Path) -> pd.DataFrame:
+    """``pheno.csv``: ids in the first column, numeric traits (NA for missing)."""
+    pheno = pd.read_csv(path, index_col=0, dtype={0: str})
+    return numeric_columns(pheno, path)
 
 
 def load(config: DataConfig) -> Dataset:

@@ -15,6 +15,10 @@ SEEN: list[dict[str, Any]] = []
 
 def indexed_dataset(config: DataConfig) -> Dataset:
     n = int(config.options.get("n", 60))
+    if config.options.get("load_sleep"):  # a slow dataset: loading must not count as a unit
+        import time
+
+        time.sleep(float(config.options["load_sleep"]))
     rng = np.random.default_rng(1)
     G = rng.integers(0, 2, size=(n, 20)).astype(np.float64)
     G[:, 0] = np.arange(n)  # the spy reads sample identity from this column
@@ -69,7 +73,8 @@ def _space(trial: Any) -> dict[str, Any]:
 
 @hookimpl
 def register_datasets(register: Any) -> None:
-    register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0"))
+    register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0",
+                         options={"n": 60, "load_sleep": 0}))
 
 
 @hookimpl
