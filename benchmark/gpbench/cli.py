@@ -321,6 +321,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                                "--dataset NAME")
         dataset, options = _dataset_choice(args)
         data_config = DataConfig(cache_dir, _data_dir(args), options)
+        try:
+            registry.dataset(dataset).check_options(options)
+        except ValueError as exc:
+            raise GpbenchError(str(exc)) from exc
         ds = registry.dataset(dataset).load(data_config)
         traits = resolve_traits(args.traits, ds.trait_names)
         model_options = _model_options(args.model_option)
