@@ -93,6 +93,22 @@ def resolve_traits(requested: list[str] | None, available: list[str]) -> list[st
     return out
 
 
+def check_same_data(run_dir: Path, ds: Dataset) -> None:
+    """Refuse to resume in ``run_dir`` when its earlier run used other data (changed files)."""
+    import json
+
+    try:
+        before = json.loads((run_dir / "run.json").read_text()).get("dataset", {})
+    except (OSError, ValueError):
+        return  # a new run directory (or no readable record of the old one)
+    old = before.get("checksum")
+    if old and old != ds.checksum:
+        raise DataError(f"{run_dir} holds results of dataset {before.get('name')!r} with "
+                        f"checksum {old[:12]}, but the data now have checksum "
+                        f"{ds.checksum[:12]} (changed input files?); use a new --out "
+                        "directory, or restore the original files to resume")
+
+
 def check_numbers(config: RunConfig) -> None:
     """Out-of-range numbers of a run configuration, each a one-line error."""
     checks = [
@@ -194,11 +210,15 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
     traits = resolve_traits(config.traits, ds.trait_names)
+    if not traits:
+        raise DataError(f"dataset {ds.name!r} has no traits to benchmark (for your own files, "
+                        "give the phenotypes with --pheno FILE)")
     for t in traits:
         n = int(ds.traits[t].notna().sum())
         if n < 2 * config.k:
             raise DataError(f"trait {t!r} has only {n} measured samples, too few for "
                             f"{config.k}-fold CV; use fewer --folds or drop the trait")
+    check_same_data(run_dir, ds)
     store = ResultStore(run_dir)
     folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     check_test_folds(ds, traits, folds)

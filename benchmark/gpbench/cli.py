@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shlex
 import sys
@@ -55,6 +56,43 @@ def _model_options(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _own_data_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    parser.add_argument("--geno", type=Path, default=None, metavar="FILE",
+                        help="your genotype file: PLINK .bed (+ .bim/.fam), VCF / VCF.gz or a "
+                        "CSV/TSV matrix (id column + one dosage column per marker); same as "
+                        "--dataset files --dataset-option geno=FILE")
+    parser.add_argument("--pheno", type=Path, default=None, metavar="FILE",
+                        help="your phenotype CSV/TSV: an id column and one column per trait")
+    parser.add_argument("--id-column", default=None, metavar="NAME",
+                        help="id column of the phenotype file (default: its first column)")
+
+
+def _files_options(geno: Path, pheno: Path | None, id_column: str | None) -> dict[str, str]:
+    """Dataset options of the ``files`` dataset (absolute paths, so workers find them)."""
+    opts = {"geno": str(Path(geno).expanduser().absolute())}
+    if pheno is not None:
+        opts["pheno"] = str(Path(pheno).expanduser().absolute())
+    if id_column:
+        opts["id_column"] = id_column
+    return opts
+
+
+def _dataset_choice(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand."""
+    options = _key_values(args.dataset_option, "--dataset-option")
+    if args.geno is None:
+        if args.pheno is not None or args.id_column:
+            raise GpbenchError("--pheno and --id-column go with --geno FILE (your genotypes)")
+        return args.dataset or "yeast", options
+    if args.dataset not in (None, "files"):
+        raise GpbenchError(f"--geno reads your own files; it cannot be combined with "
+                           f"--dataset {args.dataset}")
+    if args.pheno is None:
+        raise GpbenchError("--geno needs --pheno FILE: a CSV/TSV with an id column and one "
+                           "column per trait")
+    return "files", {**options, **_files_options(args.geno, args.pheno, args.id_column)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gpbench", description="Benchmark genomic prediction models with one identical, "
@@ -69,9 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                      help="comma-separated traits (case-insensitive); default: all traits")
-    run.add_argument("--dataset", default="yeast",
+    run.add_argument("--dataset", default=None,
                      help="dataset name (default: yeast); several (wheat,rice) or `all` run "
                      "each into its own directory and write the cross-dataset board")
+    _own_data_arguments(run)
     run.add_argument("--data-dir", type=Path, default=None,
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
@@ -120,6 +159,41 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
     run.add_argument("--no-report", action="store_true",
                      help="skip the plots (RUN_DIR/report); leaderboard.md is always written")
+
+    pred = sub.add_parser(
+        "predict", help="fit a model on all measured individuals and predict new ones",
+        description="Fit MODEL on every measured individual of your files (--geno/--pheno) "
+        "or of a dataset, then predict the individuals of --new; or reuse a model saved "
+        "with --save through --load.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pred.add_argument("--model", default=None, help="model name (see `gpbench list`)")
+    _own_data_arguments(pred)
+    pred.add_argument("--dataset", default=None,
+                      help="train on a registered dataset instead of --geno/--pheno")
+    pred.add_argument("--data-dir", type=Path, default=None,
+                      help="directory with the dataset's raw files")
+    pred.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
+    pred.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE")
+    pred.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
+                      help="traits to predict (default: all)")
+    pred.add_argument("--new", type=Path, required=True, metavar="NEW_GENO",
+                      help="genotypes of the individuals to predict (PLINK, VCF or CSV/TSV)")
+    pred.add_argument("--out", type=Path, required=True, metavar="CSV",
+                      help="predictions: one row per new individual, id + one column per trait")
+    pred.add_argument("--save", type=Path, default=None, metavar="DIR",
+                      help="also save the fitted model to DIR (reuse it with --load DIR)")
+    pred.add_argument("--load", type=Path, default=None, metavar="DIR",
+                      help="predict with a model saved by --save instead of fitting one")
+    pred.add_argument("--tune", type=int, default=0, metavar="N",
+                      help="N Optuna trials inside the training set before the final fit")
+    pred.add_argument("--maf", type=float, default=0.01,
+                      help="marker QC on the training individuals (as in `run`; default 0.01)")
+    pred.add_argument("--min-call-rate", type=float, default=0.5, metavar="RATE",
+                      help="marker QC on the training individuals (as in `run`; default 0.5)")
+    pred.add_argument("--seed", type=int, default=0, help="seed of the inner split and model")
+    pred.add_argument("--threads", type=int, default=None, help="threads for the model")
+    pred.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    pred.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
 
     lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
     lst.add_argument("--traits", metavar="DATASET", default=None,
@@ -178,11 +252,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import Environment, TuneConfig
 
     data_dir = _data_dir(args)
+    dataset, dataset_options = _dataset_choice(args)
     config = RunConfig(
-        models=args.models, dataset=args.dataset, traits=args.traits, k=args.folds,
+        models=args.models, dataset=dataset, traits=args.traits, k=args.folds,
         seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
         cache_dir=args.cache_dir or default_cache_dir(),
-        dataset_options=_key_values(args.dataset_option, "--dataset-option"),
+        dataset_options=dataset_options,
         model_options=_model_options(args.model_option),
         tune=(TuneConfig(args.tune, args.optuna_storage, metric=args.tune_metric,
                          jobs=args.tune_jobs) if args.tune else None),
@@ -229,6 +304,79 @@ def model_options_text(reg: Any) -> str:
         lines += textwrap.wrap(f"{name}: {opts}{tuned}", width=100, initial_indent="  ",
                                subsequent_indent="      ")
     return "\n".join(lines) + "\n"
+
+
+def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
+    """The --new genotypes, read by the ``files`` dataset plugin (genotypes only)."""
+    from .errors import UnknownNameError
+    from .types import DataConfig
+
+    try:
+        spec = registry.dataset("files")
+    except UnknownNameError:
+        raise GpbenchError("reading --new needs the 'files' dataset plugin (gpbench_files), "
+                           "which is not loaded; install gpbench-suite fully or check "
+                           "GPBENCH_PLUGINS") from None
+    return spec.load(DataConfig(cache_dir, None, _files_options(args.new, None,
+                                                                 args.id_column)))
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from . import predict
+    from .api import default_cache_dir, resolve_traits
+    from .plugins import load_registry
+    from .runner import TuneConfig
+    from .types import DataConfig
+
+    registry = load_registry()
+    cache_dir = args.cache_dir or default_cache_dir()
+    n_threads = args.threads or max(1, os.cpu_count() or 1)
+    if args.load is not None:
+        given = [f for f, v in (("--model", args.model), ("--geno", args.geno),
+                                ("--pheno", args.pheno), ("--dataset", args.dataset),
+                                ("--save", args.save), ("--tune", args.tune),
+                                ("--envs", args.traits)) if v]
+        if given:
+            raise GpbenchError(f"--load DIR predicts with a saved model; drop {', '.join(given)}"
+                               " (they were fixed when the model was fitted)")
+        trained = predict.load(args.load, registry, n_threads, args.device)
+    else:
+        if not args.model:
+            raise GpbenchError("name the model to fit with --model MODEL, or give a saved "
+                               "model with --load DIR")
+        entry = registry.entry("model", args.model)
+        if args.save is not None:
+            predict.check_savable(entry.spec, entry.plugin)
+        if args.geno is None and args.dataset is None:
+            raise GpbenchError("give the training data: --geno FILE --pheno FILE, or "
+                               "--dataset NAME")
+        dataset, options = _dataset_choice(args)
+        data_config = DataConfig(cache_dir, _data_dir(args), options)
+        try:
+            registry.dataset(dataset).check_options(options)
+        except ValueError as exc:
+            raise GpbenchError(str(exc)) from exc
+        ds = registry.dataset(dataset).load(data_config)
+        traits = resolve_traits(args.traits, ds.trait_names)
+        model_options = _model_options(args.model_option)
+        unknown = sorted(set(model_options) - {entry.spec.name})
+        if unknown:
+            raise GpbenchError(f"--model-option names model(s) {unknown}, but predict fits "
+                               f"{entry.spec.name!r} only")
+        trained = predict.train(
+            registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
+            tune=TuneConfig(args.tune) if args.tune else None, seed=args.seed,
+            n_threads=n_threads, device=args.device, maf=args.maf,
+            min_call_rate=args.min_call_rate, data_config=data_config)
+        if args.save is not None:
+            print(f"saved model: {predict.save(trained, args.save)}", file=sys.stderr)
+    new = _load_new(registry, args, cache_dir)
+    frame = predict.predict(trained, new, args.new.name)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(args.out)
+    print(f"predictions for {len(frame)} individuals x {frame.shape[1]} trait(s) of "
+          f"{trained.model}: {args.out}", file=sys.stderr)
+    return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -370,7 +518,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "list": _cmd_list, "plugins": _cmd_plugins,
+COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
             "leaderboard": _cmd_leaderboard, "report": _cmd_report}
 
 
@@ -378,9 +526,29 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # unwind like Ctrl-C: finished units are already on disk
 
 
+class _StderrHandler(logging.Handler):
+    """Log lines of gpbench and its plugins (loggers ``gpbench.*``) on the current stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _setup_logging() -> None:
+    log = logging.getLogger("gpbench")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("gpbench: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        # printed here once; bed-reader's logging.info() call gives the root logger a handler
+        # of its own (logging.basicConfig), which would print every line a second time
+        log.propagate = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
+    _setup_logging()
     if threading_is_main():
         signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()

@@ -53,7 +53,9 @@ def unit_data(unit: Unit, env: Environment) -> UnitData:
     ds = env.get_dataset(unit)
     if ds.checksum != unit.dataset_checksum:
         raise GpbenchError(f"dataset {unit.dataset!r} changed since the run was planned "
-                           f"({ds.checksum[:12]} != {unit.dataset_checksum[:12]})")
+                           f"(checksum {ds.checksum[:12]}, planned with "
+                           f"{unit.dataset_checksum[:12]}; changed input files?); use a new "
+                           "--out directory, or restore the original files to resume")
     plan = FoldPlan.load(Path(unit.fold_file), unit.k, unit.seed)
     if plan.sha256 != unit.fold_sha256:
         raise GpbenchError(f"fold file {unit.fold_file} does not match its recorded hash")

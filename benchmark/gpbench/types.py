@@ -156,6 +156,13 @@ class Model(Protocol):
     def predict(self, X: np.ndarray) -> np.ndarray: ...
 
 
+@runtime_checkable
+class SavableModel(Model, Protocol):
+    """A model that can write itself to a directory (optional; see ``ModelSpec.load``)."""
+
+    def save(self, directory: Path) -> None: ...
+
+
 SearchSpace = Callable[[Any], dict[str, Any]]
 """``space(trial) -> options``: suggests options on an Optuna trial."""
 
@@ -178,6 +185,10 @@ class ModelSpec:
             the context (``context.device`` is the resolved device kind, "cpu" or "cuda"); e.g.
             the transformer turns ``profile="auto"`` into "fast" or "paper". The host records
             these and keys resumed results on them. None: the merged options are effective.
+        load: ``load(directory, context) -> Model`` rebuilds a fitted model that its
+            ``save(directory)`` wrote (arrays, JSON, text or state-dict files, never pickle);
+            None when the model cannot be saved (``gpbench predict`` then fits and predicts
+            in one go).
     """
 
     name: str
@@ -189,6 +200,7 @@ class ModelSpec:
     description: str = ""
     accelerator: bool = False
     resolve_options: Callable[[dict[str, Any], ModelContext], dict[str, Any]] | None = None
+    load: Callable[[Path, ModelContext], Model] | None = None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming any option this model does not declare."""

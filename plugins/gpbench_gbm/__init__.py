@@ -34,5 +34,5 @@ def search_space(trial: Any) -> dict[str, Any]:
 def register_models(register: Any) -> None:
     register(ModelSpec(
         name="gbm", factory=LightGBMModel, options=dict(DEFAULTS), multi_trait=False,
-        uses_validation=True, search_space=search_space,
+        uses_validation=True, search_space=search_space, load=LightGBMModel.load,
         description="LightGBM boosted trees; early stopping on the inner validation split"))

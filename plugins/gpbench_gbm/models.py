@@ -28,7 +28,9 @@ choices, so the same seed gives the same predictions. The model runs on the CPU 
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any
 
 # Spinning OpenMP threads make LightGBM pathologically slow on a loaded machine (measured: a
@@ -58,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "valid_fraction": 0.2,
     "report_every": 10,
 }
+
+SAVE_FORMAT = 1  # version of what ``LightGBMModel.save`` writes
 
 _LGB_KEYS = ("learning_rate", "num_leaves", "min_data_in_leaf", "feature_fraction",
              "bagging_fraction", "bagging_freq", "lambda_l1", "lambda_l2", "max_bin")
@@ -183,3 +187,29 @@ class LightGBMModel:
         Xs = np.ascontiguousarray(np.asarray(X)[:, self.cols], dtype=np.float32)
         z = self.booster.predict(Xs, num_iteration=self.num_iteration)
         return (z * self.y_sd + self.y_mean).reshape(-1, 1)
+
+    def save(self, directory: Path) -> None:
+        """LightGBM's text model, the kept marker columns (.npy) and the scaling (JSON)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(directory / "booster.txt"))
+        np.save(directory / "cols.npy", np.asarray(self.cols, dtype=np.int64))
+        (directory / "model.json").write_text(json.dumps(
+            {"kind": "lightgbm", "format": SAVE_FORMAT, "y_mean": self.y_mean,
+             "y_sd": self.y_sd, "num_iteration": self.num_iteration, "options": self.o},
+            indent=1))
+
+    @classmethod
+    def load(cls, directory: Path, context: ModelContext) -> LightGBMModel:
+        """Rebuild a model written by ``save`` (no pickle: text model, .npy, JSON)."""
+        directory = Path(directory)
+        meta = json.loads((directory / "model.json").read_text())
+        if meta.get("kind") != "lightgbm" or meta.get("format") != SAVE_FORMAT:
+            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
+                             f"{meta.get('format')}, expected 'lightgbm' format {SAVE_FORMAT}")
+        model = cls(meta["options"], context)
+        model.booster = lgb.Booster(model_file=str(directory / "booster.txt"))
+        model.cols = np.load(directory / "cols.npy", allow_pickle=False)
+        model.y_mean, model.y_sd = float(meta["y_mean"]), float(meta["y_sd"])
+        model.num_iteration = int(meta["num_iteration"])
+        return model

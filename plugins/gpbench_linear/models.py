@@ -6,7 +6,9 @@ from the training data passed to ``fit``; penalties are chosen on that data alon
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,28 @@ from scipy.optimize import minimize_scalar
 from gpbench import ModelContext
 
 from .path import ScreenedPath, alpha_grid
+
+FORMAT = 1  # version of the saved form written by ``save`` below
+
+
+def save_arrays(directory: Path, kind: str, meta: dict[str, Any], **arrays: np.ndarray) -> None:
+    """Write ``arrays.npz`` (no pickled objects) and ``model.json`` (kind, format, meta)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez(directory / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+    (directory / "model.json").write_text(json.dumps(
+        {"kind": kind, "format": FORMAT, **meta}, indent=1))
+
+
+def load_arrays(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read what ``save_arrays`` wrote, checking the kind and format; never unpickles."""
+    directory = Path(directory)
+    meta = json.loads((directory / "model.json").read_text())
+    if meta.get("kind") != kind or meta.get("format") != FORMAT:
+        raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
+                         f"{meta.get('format')}, expected {kind!r} format {FORMAT}")
+    with np.load(directory / "arrays.npz", allow_pickle=False) as z:
+        return meta, {k: z[k] for k in z.files}
 
 
 def _center(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
@@ -77,6 +101,17 @@ class ElasticNetCV:
     def predict(self, X: np.ndarray) -> np.ndarray:
         return ((np.asarray(X, np.float64) - self.xm) @ self.coef + self.ym)[:, None]
 
+    def save(self, directory: Path) -> None:
+        save_arrays(directory, "elasticnet", {"ym": self.ym, "options": self.o},
+                    xm=self.xm, coef=self.coef)
+
+    @classmethod
+    def load(cls, directory: Path, context: ModelContext) -> ElasticNetCV:
+        meta, a = load_arrays(directory, "elasticnet")
+        model = cls(meta["options"], context)
+        model.ym, model.xm, model.coef = float(meta["ym"]), a["xm"], a["coef"]
+        return model
+
 
 class KernelRidge:
     """Ridge regression / GBLUP through the n x n genomic relationship matrix.
@@ -94,7 +129,6 @@ class KernelRidge:
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> KernelRidge:
         y = np.asarray(Y, dtype=np.float64)[:, 0]
         Xc, yc, self.ym, self.xm = _center(X, y)
-        self.Xc = Xc
         # scale K to mean diagonal 1, so delta = s2_e / s2_g and h2 = 1 / (1 + delta)
         K = Xc @ Xc.T
         self.k_scale = float(np.trace(K) / len(y)) or 1.0
@@ -107,9 +141,11 @@ class KernelRidge:
         eta = U.T @ yc
         resid2 = float(np.sum((yc - U @ eta) ** 2))
         delta = self._reml(s, eta, resid2, len(y)) if self.method == "reml" else self._loo(s, U, yc)
-        self.alpha = U @ (eta / (s + delta))  # (K + delta I)^-1 yc on the range of K
+        alpha = U @ (eta / (s + delta))  # (K + delta I)^-1 yc on the range of K
         # null-space part of (K+dI)^-1 yc: yc minus its projection, scaled by 1/delta
-        self.alpha += (yc - U @ eta) / delta
+        alpha += (yc - U @ eta) / delta
+        # marker effects: K_new alpha = Xn (Xc' alpha) / c, so predict needs no training rows
+        self.beta = Xc.T @ alpha / self.k_scale
         self.delta = delta
         self.fit_info = {"delta": float(delta), "method": self.method,
                          "h2_estimate": float(1.0 / (1.0 + delta)) if self.method == "reml"
@@ -148,9 +184,25 @@ class KernelRidge:
         return float(np.exp(res.x))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        Xn = np.asarray(X, np.float64) - self.xm
-        Kn = Xn @ self.Xc.T / self.k_scale
-        return (Kn @ self.alpha + self.ym)[:, None]
+        return ((np.asarray(X, np.float64) - self.xm) @ self.beta + self.ym)[:, None]
+
+    def save(self, directory: Path) -> None:
+        save_arrays(directory, "kernel-ridge", {"method": self.method, "ym": self.ym,
+                                                "delta": self.delta, "k_scale": self.k_scale,
+                                                "options": self.o},
+                    xm=self.xm, beta=self.beta)
+
+    @classmethod
+    def load(cls, directory: Path, context: ModelContext, method: str) -> KernelRidge:
+        meta, a = load_arrays(directory, "kernel-ridge")
+        if meta["method"] != method:
+            raise ValueError(f"{directory} holds a kernel model fitted by {meta['method']!r}, "
+                             f"not {method!r}")
+        model = cls(meta["options"], context, method)
+        model.ym, model.delta, model.k_scale = (float(meta[k]) for k in ("ym", "delta",
+                                                                         "k_scale"))
+        model.xm, model.beta = a["xm"], a["beta"]
+        return model
 
 
 class TrainingMean:
@@ -168,3 +220,13 @@ class TrainingMean:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.tile(self.mean, (len(X), 1))
+
+    def save(self, directory: Path) -> None:
+        save_arrays(directory, "mean", {}, mean=self.mean)
+
+    @classmethod
+    def load(cls, directory: Path, context: ModelContext) -> TrainingMean:
+        _, a = load_arrays(directory, "mean")
+        model = cls({}, context)
+        model.mean = a["mean"]
+        return model

@@ -81,16 +81,20 @@ def _multi(options: dict[str, Any], context: ModelContext) -> TransformerRegress
     return TransformerRegressor(options, context, multi_trait=True)
 
 
+def _load(directory: Any, context: ModelContext) -> TransformerRegressor:
+    return TransformerRegressor.load(directory, context)
+
+
 @hookimpl
 def register_models(register: Any) -> None:
     register(ModelSpec(
         name="transformer", factory=_single, options=dict(OPTIONS), multi_trait=False,
-        uses_validation=True, search_space=search_space, accelerator=True,
+        uses_validation=True, search_space=search_space, accelerator=True, load=_load,
         resolve_options=effective_options,
         description="Encoder-only transformer (paper profile on CUDA, windowed fast on CPU)"))
     register(ModelSpec(
         name="transformer-mt", factory=_multi, options=dict(OPTIONS), multi_trait=True,
-        uses_validation=True, search_space=search_space, accelerator=True,
+        uses_validation=True, search_space=search_space, accelerator=True, load=_load,
         resolve_options=effective_options,
         description="Multi-trait encoder-only transformer; masked MSE over measured traits"))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,8 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
              "calibrate": True, "init": "xavier", "n_models": 2, "keep_initial": False},
 }
 
+
+SAVE_FORMAT = 1  # version of what ``TransformerRegressor.save`` writes
 
 # The options a spec accepts; None = the profile's default.
 OPTIONS: dict[str, Any] = {
@@ -189,6 +193,14 @@ class TransformerRegressor:
             return snp_index(n_markers)
         return window_index(n_markers, self.ctx.markers, self.o["window"])
 
+    def _network(self, n_outputs: int) -> GenomicTransformer:
+        o = self.o
+        return GenomicTransformer(
+            self.index, n_outputs, embed_dim=o["embed_dim"], n_heads=o["n_heads"],
+            ff_dim=o["ff_dim"], n_layers=o["n_layers"], dropout=o["dropout"], pool=o["pool"],
+            attn_dropout=o["attn_dropout"], norm_first=o["norm_first"],
+            input_dropout=o["input_dropout"])
+
     def _carve_valid(self, X: np.ndarray, Y: np.ndarray):
         rng = np.random.default_rng(self.ctx.seed)
         n = len(X)
@@ -232,6 +244,7 @@ class TransformerRegressor:
         coef = None
         if o["init"] == "ridge":  # linear warm start, fitted on the training rows only
             coef = ridge_coefficients(X - X.mean(axis=0), Ys)
+        self.index = self._index(X.shape[1])
         self.nets, infos = [], []
         with _deterministic():
             for k in range(o["n_models"]):
@@ -259,12 +272,7 @@ class TransformerRegressor:
         return self
 
     def _new_net(self, X: np.ndarray, n_out: int, coef: np.ndarray | None) -> GenomicTransformer:
-        o = self.o
-        net = GenomicTransformer(
-            self._index(X.shape[1]), n_out, embed_dim=o["embed_dim"],
-            n_heads=o["n_heads"], ff_dim=o["ff_dim"], n_layers=o["n_layers"],
-            dropout=o["dropout"], pool=o["pool"], attn_dropout=o["attn_dropout"],
-            norm_first=o["norm_first"], input_dropout=o["input_dropout"])
+        net = self._network(n_out)  # on self.index, set by fit
         net.embed.center.copy_(torch.from_numpy(X.mean(axis=0)))
         if coef is not None:
             net.warm_start_linear(coef)
@@ -427,3 +435,44 @@ class TransformerRegressor:
             raise RuntimeError("predict called before fit")
         P = self._predict_ens(X) * self.cal_b + self.cal_a
         return P * self.y_sd + self.y_mean
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: Path) -> None:
+        """Each member's state dict (``net<k>.pt``), the token index (.npy) and a JSON config
+        with the resolved options, target scaling and calibration."""
+        if self.net is None:
+            raise RuntimeError("save called before fit")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        np.save(directory / "index.npy", np.asarray(self.index, dtype=np.int64))
+        for k, net in enumerate(self.nets):
+            torch.save({n: t.detach().cpu() for n, t in net.state_dict().items()},
+                       directory / f"net{k}.pt")
+        (directory / "model.json").write_text(json.dumps({
+            "kind": "transformer", "format": SAVE_FORMAT, "multi_trait": self.multi_trait,
+            "options": self.o, "n_outputs": int(self.net.head.out_features),
+            "n_models": len(self.nets), "y_mean": np.asarray(self.y_mean).tolist(),
+            "y_sd": np.asarray(self.y_sd).tolist(), "cal_a": self.cal_a.tolist(),
+            "cal_b": self.cal_b.tolist()}, indent=1))
+
+    @classmethod
+    def load(cls, directory: Path, context: ModelContext) -> TransformerRegressor:
+        """Rebuild a model written by ``save``; weights load with ``weights_only=True``."""
+        directory = Path(directory)
+        meta = json.loads((directory / "model.json").read_text())
+        if meta.get("kind") != "transformer" or meta.get("format") != SAVE_FORMAT:
+            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
+                             f"{meta.get('format')}, expected 'transformer' format "
+                             f"{SAVE_FORMAT}")
+        model = cls(meta["options"], context, multi_trait=bool(meta["multi_trait"]))
+        model.index = np.load(directory / "index.npy", allow_pickle=False)
+        model.nets = []
+        for k in range(int(meta["n_models"])):
+            net = model._network(int(meta["n_outputs"]))
+            state = torch.load(directory / f"net{k}.pt", map_location="cpu", weights_only=True)
+            net.load_state_dict(state)
+            model.nets.append(net.to(model.device))
+        model.net = model.nets[0]
+        for key in ("y_mean", "y_sd", "cal_a", "cal_b"):
+            setattr(model, key, np.asarray(meta[key], dtype=np.float64))
+        return model

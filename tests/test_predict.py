@@ -1,0 +1,227 @@
+"""gpbench predict: one-go predictions, --save then --load, marker alignment, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpbench.cli import main
+from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
+from tests.own_data import cross, table, with_checkout_plugins
+
+# tiny settings so every model fits in about a second
+TINY = {
+    "gbm": ["gbm.num_boost_round=30", "gbm.early_stopping_rounds=5"],
+    "transformer": ["transformer.profile=fast", "transformer.window=16",
+                    "transformer.max_epochs=2", "transformer.embed_dim=8",
+                    "transformer.ff_dim=8"],
+    "transformer-mt": ["transformer-mt.profile=fast", "transformer-mt.window=16",
+                       "transformer-mt.max_epochs=2", "transformer-mt.embed_dim=8",
+                       "transformer-mt.ff_dim=8", "transformer-mt.n_models=1"],
+}
+SAVABLE = ["ridge", "gblup", "lasso", "elasticnet", "mean", "gbm", "transformer",
+           "transformer-mt"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("predict")
+    ids, dos, markers, traits = cross(100, 80, seed=4)
+    train, new = slice(0, 80), slice(80, 100)
+    out = {"geno": write_plink(d / "train", ids[train], dos[train], markers),
+           "pheno": write_phenotypes(d / "pheno.csv", traits.iloc[train]),
+           "new": write_vcf(d / "new.vcf", ids[new], dos[new], markers),
+           "dir": d, "ids": ids[new], "markers": markers, "dosages": dos[new]}
+    return out
+
+
+@pytest.fixture(autouse=True)
+def checkout_plugins(monkeypatch, tmp_path):
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
+
+
+def _predict(data, out, *extra):
+    return main(["predict", "--geno", str(data["geno"]), "--pheno", str(data["pheno"]),
+                 "--new", str(data["new"]), "--out", str(out), "--threads", "1",
+                 "--device", "cpu", *extra])
+
+
+def _options(model):
+    return [a for o in TINY.get(model, []) for a in ("--model-option", o)]
+
+
+@pytest.mark.parametrize("model", SAVABLE)
+def test_save_then_load_predicts_exactly_as_one_go(model, data, tmp_path):
+    saved = tmp_path / "model"
+    assert _predict(data, tmp_path / "a.csv", "--model", model, "--save", str(saved),
+                    *_options(model)) == 0
+    assert main(["predict", "--load", str(saved), "--new", str(data["new"]),
+                 "--out", str(tmp_path / "b.csv"), "--threads", "1", "--device", "cpu"]) == 0
+    a, b = table(tmp_path / "a.csv"), table(tmp_path / "b.csv")
+    assert list(a.index) == data["ids"] and list(a.columns) == ["trait1", "trait2"]
+    assert np.isfinite(a.to_numpy()).all()
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    manifest = json.loads((saved / "manifest.json").read_text())
+    assert manifest["format_version"] == 1 and manifest["model"] == model
+    assert manifest["markers"]["id"] == list(data["markers"].index)
+    assert not list(saved.rglob("*.pkl")) and not list(saved.rglob("*.pickle"))
+
+
+def test_one_go_without_save_gives_the_same_predictions(data, tmp_path):
+    assert _predict(data, tmp_path / "a.csv", "--model", "gblup") == 0
+    assert _predict(data, tmp_path / "b.csv", "--model", "gblup", "--save",
+                    str(tmp_path / "m")) == 0
+    pd.testing.assert_frame_equal(table(tmp_path / "a.csv"), table(tmp_path / "b.csv"))
+
+
+def test_new_markers_are_aligned_by_id(data, tmp_path, capsys):
+    """Shuffled marker order, 5 training markers missing, 2 extra markers: the missing ones
+    are imputed with the training means (a warning says how many), the extra ones ignored."""
+    d = data["dir"]
+    markers, dos = data["markers"], data["dosages"]
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(markers))[5:]  # drop five, shuffle the rest
+    extra = pd.DataFrame({"chrom": ["chr09", "chr09"], "pos": [1, 2]}, index=["x1", "x2"])
+    shuffled = pd.concat([markers.iloc[order], extra])
+    new_dos = np.hstack([dos[:, order], np.ones((len(dos), 2), dtype=np.float32)])
+    new = write_matrix(d / "new_shuffled.csv", data["ids"], new_dos, shuffled)
+    assert _predict(data, tmp_path / "full.csv", "--model", "ridge", "--save",
+                    str(tmp_path / "m")) == 0
+    capsys.readouterr()
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(new),
+                 "--out", str(tmp_path / "part.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "5 of 80 training markers are missing from new_shuffled.csv" in err
+    assert "2 markers of new_shuffled.csv are not training markers and are ignored" in err
+    full, part = table(tmp_path / "full.csv"), table(tmp_path / "part.csv")
+    assert np.isfinite(part.to_numpy()).all()
+    # five of 80 markers imputed: close to, but not the same as, the full predictions
+    assert np.corrcoef(full["trait1"], part["trait1"])[0, 1] > 0.9
+    # all markers in reverse order, as a CSV instead of a VCF: exactly the same predictions
+    reverse = write_matrix(d / "new_reversed.csv", data["ids"], dos[:, ::-1],
+                           markers.iloc[::-1])
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(reverse),
+                 "--out", str(tmp_path / "rev.csv")]) == 0
+    pd.testing.assert_frame_equal(table(tmp_path / "rev.csv"), full)
+
+
+def test_predict_with_tuning_inside_the_training_set(data, tmp_path):
+    assert _predict(data, tmp_path / "t.csv", "--model", "elasticnet", "--tune", "2",
+                    "--envs", "trait1", "--save", str(tmp_path / "m")) == 0
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    (group,) = manifest["groups"]
+    assert group["tuning"]["n_trials"] == 2
+    assert group["options"]["l1_ratio"] == group["tuning"]["best_params"]["l1_ratio"]
+    assert list(table(tmp_path / "t.csv").columns) == ["trait1"]
+
+
+def test_a_builtin_dataset_can_be_the_training_set(tmp_path, capsys):
+    from gpbench_sim import simulate
+
+    ds = simulate(n_strains=60, n_markers=50)
+    new = write_matrix(tmp_path / "new.csv", [f"n{i}" for i in range(5)],
+                       ds.genotypes[:5].astype(np.float32), ds.markers)
+    assert main(["predict", "--model", "ridge", "--dataset", "sim", "--dataset-option",
+                 "n_strains=60", "--dataset-option", "n_markers=50", "--envs", "trait1",
+                 "--new", str(new), "--out", str(tmp_path / "p.csv")]) == 0
+    assert table(tmp_path / "p.csv").shape == (5, 1)
+
+
+def test_saved_model_refusals(data, tmp_path, capsys):
+    saved = tmp_path / "m"
+    assert _predict(data, tmp_path / "a.csv", "--model", "mean", "--save", str(saved)) == 0
+    load = ["predict", "--load", str(saved), "--new", str(data["new"]),
+            "--out", str(tmp_path / "b.csv")]
+    manifest = json.loads((saved / "manifest.json").read_text())
+
+    def with_manifest(**changes):
+        (saved / "manifest.json").write_text(json.dumps({**manifest, **changes}))
+        capsys.readouterr()
+        assert main(load) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1  # one line, no traceback
+        return err[0]
+
+    assert "saved in model format 99" in with_manifest(format_version=99)
+    msg = with_manifest(model="bayesx", plugin={"name": "bayes", "distribution": "gpbench-bayes",
+                                                "version": "2.0"})
+    assert "needs model 'bayesx' from plugin 'bayes'" in msg and "not installed" in msg
+    assert "not a saved gpbench model" in with_manifest(format="something-else")
+    (saved / "manifest.json").unlink()
+    capsys.readouterr()
+    assert main(load) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+    # --save into a non-empty directory, and --load with fitting options
+    assert _predict(data, tmp_path / "c.csv", "--model", "mean", "--save", str(saved)) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert main([*load, "--model", "ridge"]) == 2
+    assert "drop --model" in capsys.readouterr().err
+
+
+def test_a_model_without_save_predicts_in_one_go_but_cannot_be_saved(data, tmp_path,
+                                                                      monkeypatch, capsys):
+    import dataclasses
+
+    import gpbench_linear
+    from gpbench import hookimpl
+
+    class NoSave:
+        @hookimpl
+        def register_models(self, register):
+            spec = dataclasses.replace(
+                next(s for s in _specs(gpbench_linear) if s.name == "ridge"), name="plain",
+                load=None)
+            register(spec)
+
+    import gpbench.plugins
+
+    real = gpbench.plugins.load_registry
+
+    def registry(extra=(), **kw):
+        return real([*extra, ("nosave", NoSave())], **kw)
+
+    monkeypatch.setattr(gpbench.plugins, "load_registry", registry)
+    assert _predict(data, tmp_path / "a.csv", "--model", "plain") == 0
+    assert table(tmp_path / "a.csv").shape == (20, 2)
+    capsys.readouterr()
+    assert _predict(data, tmp_path / "b.csv", "--model", "plain", "--save",
+                    str(tmp_path / "m")) == 2
+    assert "cannot be saved" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def _specs(module):
+    found = []
+    module.register_models(found.append)
+    return found
+
+
+def test_markers_counted_by_the_other_allele_are_flipped(data, tmp_path, capsys):
+    """A new PLINK file that counts REF instead of ALT at some markers (dosage 2 - x) gives the
+    same predictions; a marker with other alleles altogether is treated as missing."""
+    markers = data["markers"].copy()
+    markers["counted"], markers["other"] = "G", "A"
+    dos = data["dosages"].copy()
+    flipped = np.arange(0, 80, 3)
+    markers.iloc[flipped, markers.columns.get_loc("counted")] = "A"
+    markers.iloc[flipped, markers.columns.get_loc("other")] = "G"
+    dos[:, flipped] = 2.0 - dos[:, flipped]
+    new = write_plink(tmp_path / "new_flipped", data["ids"], dos, markers)
+    assert _predict(data, tmp_path / "vcf.csv", "--model", "ridge", "--save",
+                    str(tmp_path / "m")) == 0
+    capsys.readouterr()
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(new),
+                 "--out", str(tmp_path / "flipped.csv")]) == 0
+    assert f"{len(flipped)} markers of new_flipped.bed count the other allele" in \
+        capsys.readouterr().err
+    pd.testing.assert_frame_equal(table(tmp_path / "flipped.csv"), table(tmp_path / "vcf.csv"))
+    markers.iloc[1, markers.columns.get_loc("counted")] = "T"  # neither A nor G
+    new = write_plink(tmp_path / "new_clash", data["ids"], dos, markers)
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(new),
+                 "--out", str(tmp_path / "clash.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "1 markers of new_clash.bed name other alleles than in training" in err
+    assert "1 of 80 training markers are missing from new_clash.bed" in err
