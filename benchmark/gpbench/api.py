@@ -18,7 +18,7 @@ from typing import Any
 from .errors import DataError, GpbenchError, UnknownNameError
 from .executors import Executor, LocalExecutor
 from .plugins import Registry, code_sha256
-from .protocol import FoldPlan, make_folds
+from .protocol import FoldPlan, make_folds, published_fold_plan
 from .results import ResultStore, atomic_write_json
 from .runconfig import check_compatible, merge, merge_units
 from .runner import Environment, TuneConfig, Unit
@@ -54,12 +54,15 @@ class RunConfig:
     n_threads: int | None = None
     device: str = "auto"
     inner_fraction: float = 0.2
+    published_folds: bool = False  # --folds published: the dataset's own fold assignment
     maf: float = 0.01
     min_call_rate: float = 0.5
 
     def run_dir(self) -> Path:
         if self.out is not None:
             return Path(self.out)
+        if self.published_folds:
+            return Path("runs") / f"{self.dataset}-published-folds"
         return Path("runs") / f"{self.dataset}-k{self.k}-seed{self.seed}-rep{self.repeats}"
 
 
@@ -112,7 +115,9 @@ def check_same_data(run_dir: Path, ds: Dataset) -> None:
 def check_numbers(config: RunConfig) -> None:
     """Out-of-range numbers of a run configuration, each a one-line error."""
     checks = [
-        (config.k >= 2, f"--folds must be at least 2, got {config.k}"),
+        (config.published_folds or config.k >= 2, f"--folds must be at least 2, got {config.k}"),
+        (not config.published_folds or config.repeats == 1,
+         "--folds published is one fixed assignment; drop --repeats"),
         (config.repeats >= 1, f"--repeats must be at least 1, got {config.repeats}"),
         (config.seed >= 0, f"--seed must be 0 or more, got {config.seed}"),
         (config.jobs >= 1, f"--jobs must be at least 1, got {config.jobs}"),
@@ -209,7 +214,15 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     check_writable(run_dir)
     data_config = DataConfig(config.cache_dir, config.data_dir, dict(config.dataset_options))
     ds = registry.dataset(config.dataset).load(data_config)
-    traits = resolve_traits(config.traits, ds.trait_names)
+    requested = config.traits
+    if requested is None:  # the dataset's documented default traits, else all of them
+        requested = list(registry.dataset(config.dataset).default_traits) or None
+    traits = resolve_traits(requested, ds.trait_names)
+    if config.published_folds:
+        folds = published_fold_plan(ds)
+        config.k = folds.k
+    else:
+        folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     if not traits:
         raise DataError(f"dataset {ds.name!r} has no traits to benchmark (for your own files, "
                         "give the phenotypes with --pheno FILE)")
@@ -220,20 +233,21 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
                             f"{config.k}-fold CV; use fewer --folds or drop the trait")
     check_same_data(run_dir, ds)
     store = ResultStore(run_dir)
-    folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     check_test_folds(ds, traits, folds)
     device_kind = resolve_device_kind(config.device, any(s.accelerator for s in specs))
     run_config = {
         "dataset": ds.name, "dataset_options": dict(sorted(config.dataset_options.items())),
         "dataset_checksum": ds.checksum, "traits": list(traits), "k": config.k,
         "seed": config.seed, "repeats": config.repeats, "inner_fraction": config.inner_fraction,
+        "published_folds": config.published_folds,
         "tune": _tune_config(config.tune), "device": config.device, "device_kind": device_kind,
         "maf": config.maf, "min_call_rate": config.min_call_rate,
         "fold_sha256": folds.sha256, "models": [s.name for s in specs],
         "model_options": {s.name: dict(config.model_options[s.name]) for s in specs
                           if config.model_options.get(s.name)}}
     check_compatible(run_dir, run_config)  # before anything is written into run_dir
-    fold_name = f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv"
+    fold_name = (f"{ds.name}-published-k{config.k}.csv" if config.published_folds
+                 else f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv")
     fold_file = run_dir / "folds" / fold_name
     if fold_file.exists():
         saved = FoldPlan.load(fold_file, config.k, config.seed)

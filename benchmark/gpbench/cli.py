@@ -77,6 +77,17 @@ def _files_options(geno: Path, pheno: Path | None, id_column: str | None) -> dic
     return opts
 
 
+def _folds(text: str) -> int | str:
+    """``--folds``: a number of folds, or ``published``."""
+    if text.strip().lower() == "published":
+        return "published"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of folds or 'published', got "
+                                         f"{text!r}") from None
+
+
 def _dataset_choice(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
     """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand."""
     options = _key_values(args.dataset_option, "--dataset-option")
@@ -106,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--models", required=True, type=_csv,
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
-                     help="comma-separated traits (case-insensitive); default: all traits")
+                     help="comma-separated traits (case-insensitive); default: the dataset's "
+                     "default traits (`gpbench list --traits DATASET` marks them), else all")
     run.add_argument("--dataset", default=None,
                      help="dataset name (default: yeast); several (wheat,rice) or `all` run "
                      "each into its own directory and write the cross-dataset board")
@@ -118,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="dataset-specific option, e.g. n_strains=500 for sim")
     run.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE",
                      help="override a model option, e.g. gbm.learning_rate=0.05")
-    run.add_argument("--folds", type=int, default=5, help="outer CV folds (default 5)")
+    run.add_argument("--folds", type=_folds, default=5,
+                     help="outer CV folds (default 5), or `published`: the fold assignment "
+                     "published with the dataset (e.g. wheat's 10 folds of Crossa et al. 2010)")
     run.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
     run.add_argument("--repeats", type=int, default=1, help="repeated CV (default 1)")
     run.add_argument("--out", type=Path, default=None,
@@ -254,7 +268,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     dataset, dataset_options = _dataset_choice(args)
     config = RunConfig(
-        models=args.models, dataset=dataset, traits=args.traits, k=args.folds,
+        models=args.models, dataset=dataset, traits=args.traits,
+        k=5 if args.folds == "published" else args.folds,
+        published_folds=args.folds == "published",
         seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
         cache_dir=args.cache_dir or default_cache_dir(),
         dataset_options=dataset_options,
@@ -475,7 +491,9 @@ def _cmd_run_many(args: argparse.Namespace, base: Any, registry: Any) -> int:
     from .multirun import dataset_list, run_many
     from .runner import Environment
 
-    datasets = dataset_list(args.dataset, registry.names("dataset"))
+    names = registry.names("dataset")
+    datasets = dataset_list(args.dataset, names,
+                            [n for n in names if registry.dataset(n).in_collection])
     executor = _executor(args)
     command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     print(f"gpbench: {', '.join(base.models)} on {len(datasets)} datasets "

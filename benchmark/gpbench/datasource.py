@@ -88,7 +88,8 @@ class DatasetDeclaration:
         """The registry entry: loading goes through :func:`load_declared`."""
         return DatasetSpec(name=self.name, load=functools.partial(load_declared, self),
                            description=self.description, citation=self.citation,
-                           references=self.references, default_traits=self.default_traits)
+                           references=self.references, default_traits=self.default_traits,
+                           in_collection=True)
 
     @property
     def checksum(self) -> str:

@@ -160,8 +160,11 @@ def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     lines = [
         f"- dataset: **{ds.get('name', '?')}**{opts} version `{ds.get('version', '?')}`, "
         f"checksum `{str(ds.get('checksum', '?'))[:16]}`",
-        f"- protocol: {cfg.get('k', '?')}-fold CV over samples, seed {cfg.get('seed', '?')}, "
-        f"{cfg.get('repeats', '?')} repeat(s); fold file `{run.get('fold_file', '?')}` "
+        (f"- protocol: {cfg.get('k', '?')}-fold CV over samples on the folds published with "
+         "the dataset (--folds published); fold file" if cfg.get("published_folds") else
+         f"- protocol: {cfg.get('k', '?')}-fold CV over samples, seed {cfg.get('seed', '?')}, "
+         f"{cfg.get('repeats', '?')} repeat(s); fold file")
+        + f" `{run.get('fold_file', '?')}` "
         f"sha256 `{str(run.get('fold_sha256', '?'))[:16]}`; inner validation fraction "
         f"{cfg.get('inner_fraction', '?')} of each training fold",
         "- tuning: " + (f"{tune['n_trials']} Optuna trials inside each outer training fold, "

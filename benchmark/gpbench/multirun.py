@@ -30,9 +30,11 @@ def is_multi_dataset(text: str) -> bool:
     return text.strip().lower() == ALL or "," in text
 
 
-def dataset_list(text: str, available: Sequence[str]) -> list[str]:
-    """``wheat,rice`` -> those names; ``all`` -> every registered dataset; ``-name`` drops one
-    (``all,-sim``). Unknown names raise with suggestions."""
+def dataset_list(text: str, available: Sequence[str],
+                 collection: Sequence[str] | None = None) -> list[str]:
+    """``wheat,rice`` -> those names; ``all`` -> the datasets of the collection (``collection``,
+    default every registered one); ``-name`` drops one (``all,-mice``). Unknown names raise with
+    suggestions."""
     chosen: list[str] = []
     drop: set[str] = set()
     for item in (s.strip() for s in text.split(",")):
@@ -40,7 +42,7 @@ def dataset_list(text: str, available: Sequence[str]) -> list[str]:
             continue
         name = item[1:].strip() if item.startswith("-") else item
         if name.lower() == ALL:
-            new = list(available)
+            new = list(available if collection is None else collection)
         elif name in available:
             new = [name]
         else:

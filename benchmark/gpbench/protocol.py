@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .types import Dataset
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,28 @@ def make_folds(sample_ids: Sequence[str], k: int = 5, seed: int = 0,
         cols[f"repeat{r}"] = fold
     return FoldPlan(pd.DataFrame(cols, index=pd.Index([str(s) for s in sample_ids],
                                                        name="sample")), k, seed)
+
+
+def published_fold_plan(ds: Dataset) -> FoldPlan:
+    """The fold assignment published with ``ds`` (``--folds published``), as one repeat.
+
+    Fold labels are renumbered 0..k-1 in sorted order; every sample must have one.
+    """
+    if ds.published_folds is None:
+        raise DataError(f"dataset {ds.name!r} publishes no fold assignment; use --folds K")
+    folds = ds.published_folds.copy()
+    folds.index = folds.index.astype(str)
+    folds = folds.reindex(ds.sample_ids)
+    if folds.isna().any():
+        missing = folds.index[folds.isna()][:5].tolist()
+        raise DataError(f"dataset {ds.name!r}: samples {missing} have no published fold; "
+                        "use --folds K")
+    labels = sorted(folds.unique())
+    number = {v: i for i, v in enumerate(labels)}
+    column = folds.map(number).astype(np.int64).to_numpy()
+    frame = pd.DataFrame({"repeat0": column},
+                         index=pd.Index(ds.sample_ids, name="sample"))
+    return FoldPlan(frame, len(labels), seed=0)
 
 
 def inner_validation_mask(train_ids: Sequence[str], seed: int, repeat: int, fold: int,

@@ -120,8 +120,11 @@ def reproduce_command(config: Mapping[str, Any]) -> str:
         for key, value in sorted(options.items()):
             text = value if isinstance(value, str) else json.dumps(value)
             parts += ["--model-option", f"{model}.{key}={text}"]
-    parts += ["--folds", str(config.get("k", 5)), "--seed", str(config.get("seed", 0)),
-              "--repeats", str(config.get("repeats", 1))]
+    if config.get("published_folds"):
+        parts += ["--folds", "published"]
+    else:
+        parts += ["--folds", str(config.get("k", 5)), "--seed", str(config.get("seed", 0)),
+                  "--repeats", str(config.get("repeats", 1))]
     tune = config.get("tune")
     if tune:
         parts += ["--tune", str(tune["n_trials"]), "--tune-metric", str(tune["metric"])]

@@ -92,6 +92,8 @@ class DatasetSpec:
     "unknown") and ``citation``. ``default_traits`` are the traits a run
     uses when none are named (empty: all traits). ``options`` are the ``--dataset-option``
     names the loader accepts, with their defaults (a dataset that declares none takes none).
+    ``in_collection``: part of the public collection that ``--dataset all`` runs (real data
+    with pinned files; not simulated data nor a user's own files).
     """
 
     name: str
@@ -101,6 +103,7 @@ class DatasetSpec:
     references: tuple[Mapping[str, Any], ...] = ()
     default_traits: tuple[str, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)
+    in_collection: bool = False
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming an option this dataset does not declare (did you mean)."""

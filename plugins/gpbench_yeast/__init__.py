@@ -98,7 +98,9 @@ def declaration() -> DatasetDeclaration:
         version=MANIFEST["version"],
         files=tuple(RemoteFile(name, spec["url"], spec["sha256"])
                     for name, spec in MANIFEST["files"].items()),
-        parse=parse, references=references())
+        parse=parse, references=references(),
+        # the headline traits: what `gpbench run` and `--dataset all` use without --envs
+        default_traits=("Lactate", "Lactose"))
 
 
 def load(config: DataConfig) -> Dataset:
@@ -117,5 +119,6 @@ def references() -> tuple[dict[str, Any], ...]:
 def register_datasets(register: Any) -> None:
     decl = declaration()
     register(DatasetSpec("yeast", load, decl.description, decl.citation,
-                         references=decl.references, default_traits=decl.default_traits))
+                         references=decl.references, default_traits=decl.default_traits,
+                         in_collection=True))
 

@@ -3,17 +3,14 @@ default traits, and one that cannot be loaded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
+
+import pandas as pd
 
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
 from gpbench.errors import DataError
 from gpbench_sim import simulate
-
-
-@dataclass(frozen=True)
-class _Spec(DatasetSpec):
-    default_traits: tuple[str, ...] = ()  # DatasetSpec gains this field (branch data-a)
 
 
 def _maker(name: str, seed: int, n_strains: int, h2: float):
@@ -24,14 +21,23 @@ def _maker(name: str, seed: int, n_strains: int, h2: float):
     return load
 
 
+def _with_published_folds(config: DataConfig) -> Dataset:
+    ds = _maker("sim-pub", 4, 60, 0.8)(config)
+    # labels 1..4 as R packages ship them (wheat.sets); gpbench renumbers them 0..3
+    folds = pd.Series([i % 4 + 1 for i in range(len(ds.sample_ids))], index=ds.sample_ids)
+    return replace(ds, published_folds=folds)
+
+
 def _broken(config: DataConfig) -> Dataset:
     raise DataError("sim-broken: the files are missing; put them in --data-dir")
 
 
 @hookimpl
 def register_datasets(register: Any) -> None:
-    register(_Spec("sim-a", _maker("sim-a", 1, 90, 0.8), "small cross A"))
-    register(_Spec("sim-b", _maker("sim-b", 2, 80, 0.5), "small cross B",
+    register(DatasetSpec("sim-a", _maker("sim-a", 1, 90, 0.8), "small cross A"))
+    register(DatasetSpec("sim-b", _maker("sim-b", 2, 80, 0.5), "small cross B",
                    default_traits=("trait2",)))
-    register(_Spec("sim-c", _maker("sim-c", 3, 100, 0.3), "small cross C"))
+    register(DatasetSpec("sim-c", _maker("sim-c", 3, 100, 0.3), "small cross C"))
+    register(DatasetSpec("sim-pub", _with_published_folds, "a cross with published folds",
+                         in_collection=True))
     register(DatasetSpec("sim-broken", _broken, "a dataset that cannot be loaded"))
