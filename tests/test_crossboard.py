@@ -23,8 +23,8 @@ from gpbench.crossboard import (
     render_cross,
     separation_statement,
     task_ranks,
-    write_cross_board,
 )
+from gpbench.publish import write_cross_board
 
 # ------------------------------------------------------------------ hand-made scores
 
@@ -299,7 +299,7 @@ def test_latex_escapes_and_formats():
 
 
 def test_single_run_leaderboard_writes_tables(tmp_path):
-    from gpbench.leaderboard import write_leaderboard
+    from gpbench.publish import write_leaderboard
 
     wheat = _store(tmp_path)[0]
     write_leaderboard(wheat)

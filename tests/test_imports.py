@@ -68,28 +68,8 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-# cycles that arrived with the cross-dataset board (leaderboard.write_leaderboard imports
-# exports, which builds on leaderboard's tables; cd_diagram and crossboard import each other);
-# the strict xfail below fails once they are gone, so that this list is emptied
-KNOWN_CYCLES = {("leaderboard", "exports"), ("cd_diagram", "crossboard")}
-
-
-def _graph(known_cut: bool) -> dict[str, set[str]]:
-    graph = {m: _imports(m) for m in MODULES}
-    if known_cut:
-        for a, b in KNOWN_CYCLES:
-            graph[a].discard(b)
-    return graph
-
-
 def test_no_import_cycles():
-    cycle = _cycle(_graph(known_cut=True))
-    assert cycle is None, "import cycle: " + " -> ".join(cycle)
-
-
-@pytest.mark.xfail(strict=True, reason="known cycles (KNOWN_CYCLES), to be untangled")
-def test_no_import_cycles_at_all():
-    cycle = _cycle(_graph(known_cut=False))
+    cycle = _cycle({m: _imports(m) for m in MODULES})
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 

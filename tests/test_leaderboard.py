@@ -14,8 +14,8 @@ from gpbench.leaderboard import (
     records_frame,
     render,
     trait_table,
-    write_leaderboard,
 )
+from gpbench.publish import write_leaderboard
 from gpbench.results import ResultStore
 
 

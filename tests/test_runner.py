@@ -167,7 +167,7 @@ def test_leaderboard_shows_only_listed_units(registry, tmp_path):
     stray = store.records()[0]
     stray.update(unit_id="ghost", model="ghost", config_hash="x")
     store.write(stray)
-    from gpbench.leaderboard import write_leaderboard
+    from gpbench.publish import write_leaderboard
 
     board = write_leaderboard(summary.run_dir).read_text()
     assert "ghost" not in board.split("## A")[1].split("R² = 1")[0]
@@ -345,7 +345,7 @@ def test_a_corrupt_results_file_is_named_and_its_unit_rerun(registry, tmp_path, 
     victim = sorted((first.run_dir / "results").glob("*.json"))[2]
     victim.write_text(content)
     board = (first.run_dir / "leaderboard.md")
-    from gpbench.leaderboard import write_leaderboard
+    from gpbench.publish import write_leaderboard
 
     assert victim.name in write_leaderboard(first.run_dir).read_text()
     again = run(registry, tmp_path, ["spy"], traits=["A"])

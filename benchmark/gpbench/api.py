@@ -358,7 +358,7 @@ def execute(plan: Plan, executor: Executor | None = None, env: Environment | Non
 
     ``meta`` (e.g. the command line) is stored in run.json for the leaderboard header.
     """
-    from .leaderboard import write_leaderboard
+    from .publish import write_leaderboard
 
     stream = stream or sys.stderr
     store = plan.store

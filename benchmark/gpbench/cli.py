@@ -456,7 +456,7 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .leaderboard import write_leaderboard
+    from .publish import write_leaderboard
 
     if len(args.run_dir) > 1:
         return _cmd_cross_leaderboard(args)
@@ -472,8 +472,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
-    from .crossboard import write_cross_board
     from .multirun import CROSS_DIR
+    from .publish import write_cross_board
 
     for run_dir in args.run_dir:
         if not (run_dir / "results").is_dir():

@@ -411,22 +411,3 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
             "per-fold spread and the paired tests). Tables as CSV and LaTeX are in `tables/`; "
             "the per-fold scores of every run are in `tables/folds.csv`.", ""]
     return "\n".join(out)
-
-
-def write_cross_board(run_dirs: Sequence[Path], out_dir: Path, alpha: float = ALPHA) -> Path:
-    """Write ``leaderboard.md``, ``cd_diagram.png`` and ``tables/`` for ``run_dirs`` into
-    ``out_dir``; returns the markdown's path."""
-    from .cd_diagram import cd_diagram_png
-    from .exports import write_cross_tables
-    from .results import atomic_write_bytes
-
-    board = load_cross_board(run_dirs, alpha)
-    out_dir = Path(out_dir)
-    image = None
-    if board.friedman is not None:
-        atomic_write_bytes(out_dir / "cd_diagram.png", cd_diagram_png(board.friedman))
-        image = "cd_diagram.png"
-    write_cross_tables(board, out_dir / "tables")
-    target = out_dir / "leaderboard.md"
-    atomic_write_bytes(target, render_cross(board, image).encode())
-    return target

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 from tabulate import tabulate
 
-from .results import ResultStore, atomic_write_bytes
+from .results import ResultStore
 from .runconfig import read_run, reproduce_command
 
 ALPHA = 0.05
@@ -375,15 +375,3 @@ def load_run_files(
     run = read_run(Path(run_dir)) or {}
     records, unreadable = ResultStore(run_dir).scan()
     return run, records, unreadable
-
-
-def write_leaderboard(run_dir: Path, out: Path | None = None, show_params: bool = False) -> Path:
-    """Render ``run_dir``'s stored results to markdown (default ``run_dir/leaderboard.md``)."""
-    run, records, unreadable = load_run_files(run_dir)
-    target = out or Path(run_dir) / "leaderboard.md"
-    text = render(run, records, show_params=show_params, unreadable=unreadable)
-    atomic_write_bytes(target, text.encode())
-    from .exports import write_run_tables  # exports builds on this module's tables
-
-    write_run_tables(run, listed_records(run, records)[0], target.parent / "tables")
-    return target

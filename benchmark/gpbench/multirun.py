@@ -178,7 +178,7 @@ def run_many(base: RunConfig, datasets: Sequence[str], traits: str | None,
     ``runs/<dataset>-kK-seedS-repR``); the cross-dataset board goes to ``out_base/cross``
     (default ``runs/cross``). ``traits`` is the raw ``--envs`` text (see ``parse_traits``).
     """
-    from .crossboard import write_cross_board
+    from .publish import write_cross_board
 
     stream = stream or sys.stderr
     for name in base.models:  # wrong names or options fail once, before any data are loaded

@@ -1,0 +1,42 @@
+"""Writing boards to disk: a run's leaderboard markdown with its CSV/LaTeX tables, and the
+board across datasets with its critical-difference diagram.
+
+The boards themselves are pure functions of stored records (:mod:`gpbench.leaderboard`,
+:mod:`gpbench.crossboard`); this module only renders and writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .cd_diagram import cd_diagram_png
+from .crossboard import ALPHA, load_cross_board, render_cross
+from .exports import write_cross_tables, write_run_tables
+from .leaderboard import listed_records, load_run_files, render
+from .results import atomic_write_bytes
+
+
+def write_leaderboard(run_dir: Path, out: Path | None = None, show_params: bool = False) -> Path:
+    """Render ``run_dir``'s stored results to markdown (default ``run_dir/leaderboard.md``)."""
+    run, records, unreadable = load_run_files(run_dir)
+    target = out or Path(run_dir) / "leaderboard.md"
+    text = render(run, records, show_params=show_params, unreadable=unreadable)
+    atomic_write_bytes(target, text.encode())
+    write_run_tables(run, listed_records(run, records)[0], target.parent / "tables")
+    return target
+
+
+def write_cross_board(run_dirs: Sequence[Path], out_dir: Path, alpha: float = ALPHA) -> Path:
+    """Write ``leaderboard.md``, ``cd_diagram.png`` and ``tables/`` for ``run_dirs`` into
+    ``out_dir``; returns the markdown's path."""
+    board = load_cross_board(run_dirs, alpha)
+    out_dir = Path(out_dir)
+    image = None
+    if board.friedman is not None:
+        atomic_write_bytes(out_dir / "cd_diagram.png", cd_diagram_png(board.friedman))
+        image = "cd_diagram.png"
+    write_cross_tables(board, out_dir / "tables")
+    target = out_dir / "leaderboard.md"
+    atomic_write_bytes(target, render_cross(board, image).encode())
+    return target
