@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import GpbenchError
 from .protocol import inner_validation_mask
-from .types import MetricSpec, ModelContext
+from .types import MetricSpec, ModelContext, ModelSpec
 
 if TYPE_CHECKING:
     from .runner import Environment, Unit, UnitData
@@ -87,7 +87,8 @@ def _study(unit: Unit, storage: str | None, worker: int = 0) -> Any:
 
 
 def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: int,
-              base_options: Mapping[str, Any], metric: MetricSpec) -> None:
+              base_options: Mapping[str, Any], metric: MetricSpec,
+              get_model: Callable[[str], ModelSpec] | None = None) -> None:
     import optuna
 
     from .runner import fit_predict
@@ -103,7 +104,8 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
                 raise optuna.TrialPruned()
 
         ctx = ModelContext(seed=_seed(unit), markers=d.dataset.markers,
-                           n_threads=unit.n_threads, device=unit.device, report=report)
+                           n_threads=unit.n_threads, device=unit.device, report=report,
+                           get_model=get_model)
         pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
                                  rows.stop, rows.score, d.who)
         value = _score(metric, d.Y[rows.score], pred)
@@ -123,7 +125,7 @@ def _worker(unit: Unit, env: Environment, storage: str, n_trials: int, worker: i
     d = unit_data(unit, env)
     metric = env.get_registry().metric(unit.tune.metric)
     _optimize(unit, d, tuning_rows(unit, d), _study(unit, storage, worker), n_trials,
-              base_options, metric)
+              base_options, metric, env.get_registry().model)
 
 
 def tune(unit: Unit, env: Environment, d: UnitData,
@@ -157,7 +159,8 @@ def tune(unit: Unit, env: Environment, d: UnitData,
                                                           dict(base_options)))
                     p.start()
                     procs.append(p)
-        _optimize(unit, d, rows, study, shares[0], base_options, metric)
+        _optimize(unit, d, rows, study, shares[0], base_options, metric,
+                  env.get_registry().model)
         for p in procs:
             p.join()
             if p.exitcode != 0:
