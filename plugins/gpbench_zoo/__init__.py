@@ -55,7 +55,7 @@ def register_models(register: Any) -> None:
     register(ModelSpec(
         name="svr", factory=svr.SupportVectorRegression, options=dict(svr.DEFAULTS),
         search_space=svr_space,
-        description="SVR, RBF kernel (median heuristic), C=3 and epsilon=0.1 on standardised y"))
+        description="SVR, RBF kernel (gamma 0.2 / median d2), C=10, epsilon=0.1 on standardised y"))
     register(ModelSpec(
         name="rf", factory=rf.RandomForest, options=dict(rf.DEFAULTS), search_space=rf_space,
         description="random forest, 500 trees, 3% of markers per split"))
