@@ -17,7 +17,7 @@ from gpbench_zoo.stack import Stack, nnls_weights
 REG = load_registry([("linear", gpbench_linear), ("zoo", gpbench_zoo)], load_entrypoints=False)
 FAST = {"rf": {"n_estimators": 60, "max_features": 0.1},
         "xgboost": {"learning_rate": 0.1, "num_boost_round": 300, "early_stopping_rounds": 30},
-        "stack": {"base": "gblup,rkhs", "inner_folds": 3},
+        "stack": {"base": "gblup,svr", "inner_folds": 3},
         "rkhs": {}, "svr": {}}
 
 
@@ -223,3 +223,25 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path):
         assert info["skipped"] == ["nosuch: not registered"]
         assert set(info["weights"]) == {"spy", "spy-val"}
         assert all(w >= 0 for w in info["weights"].values())
+
+
+def test_zoo_models_run_through_the_host_on_sim(tmp_path):
+    from gpbench.api import RunConfig, execute, plan_run
+    from gpbench.results import ResultStore
+    from gpbench.runner import Environment
+
+    env = Environment(extra_plugins=("gpbench_sim", "gpbench_linear", "gpbench_metrics",
+                                     "gpbench_zoo"), load_entrypoints=False)
+    models = ["rkhs", "svr", "rf", "xgboost", "stack"]
+    config = RunConfig(models=models, dataset="sim", traits=["trait1"], k=2,
+                       out=tmp_path / "run", cache_dir=tmp_path / "cache", n_threads=1,
+                       dataset_options={"n_strains": "150", "n_markers": "300"},
+                       model_options=FAST)
+    summary = execute(plan_run(config, env.get_registry()), env=env)
+    assert not summary.failed
+    records = ResultStore(summary.run_dir).records()
+    assert sorted({r["model"] for r in records}) == sorted(models) and len(records) == 10
+    for r in records:
+        assert np.isfinite(r["metrics"]["trait1"]["r2"])
+    stack = [r for r in records if r["model"] == "stack"]
+    assert all(set(r["fit_info"]["weights"]) == {"gblup", "svr"} for r in stack)

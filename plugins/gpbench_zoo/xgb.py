@@ -17,7 +17,8 @@ most 16 leaves, like gbm's 15 leaves), ``min_child_weight=5``, ``subsample=0.8``
 ``colsample_bynode=0.2`` (a fifth of the markers per split: near-copies of a marker in LD make
 a full scan wasteful), ``reg_lambda=1``, ``max_bin=16`` (0/1/2 dosages need 3 bins; imputed
 means a few more). ``nthread`` = ``context.n_threads``, ``seed`` = ``context.seed``; ``hist`` on
-the CPU is deterministic for a given seed.
+the CPU is deterministic for a given seed. The model runs on the CPU whatever ``context.device``
+is (the CPU build ``xgboost-cpu`` has no CUDA, and trees on 10^3 rows gain little from a GPU).
 """
 
 from __future__ import annotations
