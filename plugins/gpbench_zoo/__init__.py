@@ -37,7 +37,8 @@ def xgb_space(trial: Any) -> dict[str, Any]:
             "max_depth": trial.suggest_int("max_depth", 2, 8),
             "min_child_weight": trial.suggest_float("min_child_weight", 1.0, 30.0, log=True),
             "subsample": trial.suggest_float("subsample", 0.5, 1.0),
-            "colsample_bynode": trial.suggest_float("colsample_bynode", 0.05, 0.8, log=True),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.05, 0.8, log=True),
+            "colsample_bynode": trial.suggest_float("colsample_bynode", 0.2, 1.0),
             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
             "reg_alpha": trial.suggest_float("reg_alpha", 1e-3, 10.0, log=True)}
 
