@@ -190,11 +190,12 @@ def test_stack_errors_without_usable_models():
         Stack({}, ModelContext())
 
 
-def test_stack_never_sees_the_outer_test_fold(tmp_path):
+@pytest.mark.parametrize("tune", [False, True])
+def test_stack_never_sees_the_outer_test_fold(tmp_path, tune):
     from gpbench.api import RunConfig, execute, plan_run
     from gpbench.protocol import FoldPlan
     from gpbench.results import ResultStore
-    from gpbench.runner import Environment
+    from gpbench.runner import Environment, TuneConfig
     from tests.plugins import spy
 
     env = Environment(extra_plugins=("gpbench_linear", "gpbench_metrics", "gpbench_zoo",
@@ -203,13 +204,19 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path):
     config = RunConfig(models=["stack"], dataset="indexed", traits=["A"], out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", n_threads=1,
                        model_options={"stack": {"base": "spy,spy-val,nosuch",
-                                                "inner_folds": 3}})
+                                                "inner_folds": 3}},
+                       tune=TuneConfig(1) if tune else None)
     summary = execute(plan_run(config, env.get_registry()), env=env)
     assert not summary.failed
     folds = FoldPlan.load(next((summary.run_dir / "folds").glob("*.csv")), 5, 0)
     tests = [set(np.flatnonzero(folds.test_mask(0, f))) for f in range(5)]
-    # 5 outer folds x (3 inner folds + 1 refit) x 2 base models, if both get weight
-    assert 5 * 3 * 2 < len(spy.SEEN) <= 5 * 4 * 2
+    # per stack fit: k inner folds x 2 base models + a refit of each base model with weight > 0;
+    # 5 outer folds, and with tuning one more stack fit (the trial, whose search space draws k
+    # from 3, 5, 10; the final fit then uses the trial's k) per fold
+    if tune:
+        assert 5 * 2 * (3 * 2 + 1) <= len(spy.SEEN) <= 5 * 2 * (10 * 2 + 2)
+    else:
+        assert 5 * (3 * 2 + 1) <= len(spy.SEEN) <= 5 * (3 * 2 + 2)
     for event in spy.SEEN:
         shown = set(event["fit"]) | set(event["valid"])
         # the rows a base model was fitted on miss exactly one outer test fold: its own
@@ -223,6 +230,7 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path):
         assert info["skipped"] == ["nosuch: not registered"]
         assert set(info["weights"]) == {"spy", "spy-val"}
         assert all(w >= 0 for w in info["weights"].values())
+        assert ("tuning" in record) == tune
 
 
 def test_zoo_models_run_through_the_host_on_sim(tmp_path):
