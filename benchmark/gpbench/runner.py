@@ -234,7 +234,8 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
             options.update(tuned["best_params"])
             out["tuning"] = tuned
     context = ModelContext(seed=unit.seed * 1000 + unit.repeat * 100 + unit.fold,
-                           markers=ds.markers, n_threads=unit.n_threads, device=unit.device)
+                           markers=ds.markers, n_threads=unit.n_threads, device=unit.device,
+                           get_model=registry.model)
     pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who,
                                 maf=unit.maf, min_call_rate=unit.min_call_rate)
     timing.update(t)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,7 +114,8 @@ def _study(unit: Unit, storage: str | None, worker: int = 0) -> Any:
 
 
 def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: int,
-              base_options: Mapping[str, Any], metric: MetricSpec) -> None:
+              base_options: Mapping[str, Any], metric: MetricSpec,
+              get_model: Callable[[str], ModelSpec] | None = None) -> None:
     import optuna
 
     cfg = unit.tune
@@ -129,7 +130,8 @@ def _optimize(unit: Unit, d: UnitData, rows: TuningRows, study: Any, n_trials: i
                 raise optuna.TrialPruned()
 
         ctx = ModelContext(seed=_seed(unit), markers=d.dataset.markers,
-                           n_threads=unit.n_threads, device=unit.device, report=report)
+                           n_threads=unit.n_threads, device=unit.device, report=report,
+                           get_model=get_model)
         pred, _, _ = fit_predict(d.spec, {**base_options, **params}, ctx, d.X, d.Y, rows.fit,
                                  rows.stop, rows.score, d.who, maf=unit.maf,
                                  min_call_rate=unit.min_call_rate)
@@ -148,7 +150,7 @@ def _worker(unit: Unit, env: Environment, storage: str, n_trials: int, worker: i
     d = unit_data(unit, env)
     metric = env.get_registry().metric(unit.tune.metric)
     _optimize(unit, d, tuning_rows(unit, d), _study(unit, storage, worker), n_trials,
-              base_options, metric)
+              base_options, metric, env.get_registry().model)
 
 
 def tune(unit: Unit, env: Environment, d: UnitData,
@@ -182,7 +184,8 @@ def tune(unit: Unit, env: Environment, d: UnitData,
                                                           dict(base_options)))
                     p.start()
                     procs.append(p)
-        _optimize(unit, d, rows, study, shares[0], base_options, metric)
+        _optimize(unit, d, rows, study, shares[0], base_options, metric,
+                  env.get_registry().model)
         for p in procs:
             p.join()
             if p.exitcode != 0:

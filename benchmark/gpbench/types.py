@@ -133,6 +133,9 @@ class ModelContext:
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         report: for tuning with pruning: ``report(step, value)`` with the model's current
             validation score (higher is better); raises if the trial should stop.
+        get_model: ``get_model(name) -> ModelSpec``, a lookup in the host's model registry, so
+            that a model (e.g. a stacked ensemble) can build other models; raises the registry's
+            unknown-name error. None when the host offers no registry.
     """
 
     seed: int = 0
@@ -140,6 +143,7 @@ class ModelContext:
     n_threads: int = 1
     device: str = "auto"
     report: Callable[[int, float], None] | None = None
+    get_model: Callable[[str], ModelSpec] | None = None
 
 
 @runtime_checkable

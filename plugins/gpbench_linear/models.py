@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from gpbench import ModelContext
 
+from .kernel import fit_kernel
 from .path import ScreenedPath, alpha_grid
 
 FORMAT = 1  # version of the saved form written by ``save`` below
@@ -119,7 +119,7 @@ class KernelRidge:
     ``K = Xc Xc' / c`` with marker-centred genotypes, scaled to mean diagonal 1 (VanRaden). With its
     eigen-decomposition, every penalty costs O(n^2): ``method="loo"`` picks the ridge penalty
     minimising exact leave-one-out error (ridge); ``method="reml"`` estimates the variance ratio
-    ``delta = s2_e / s2_g`` by REML (GBLUP / rrBLUP).
+    ``delta = s2_e / s2_g`` by REML (GBLUP / rrBLUP). Both through :func:`.kernel.fit_kernel`.
     """
 
     def __init__(self, options: dict[str, Any], context: ModelContext, method: str) -> None:
@@ -128,60 +128,19 @@ class KernelRidge:
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> KernelRidge:
         y = np.asarray(Y, dtype=np.float64)[:, 0]
-        Xc, yc, self.ym, self.xm = _center(X, y)
+        Xc, _, _, self.xm = _center(X, y)
         # scale K to mean diagonal 1, so delta = s2_e / s2_g and h2 = 1 / (1 + delta)
         K = Xc @ Xc.T
         self.k_scale = float(np.trace(K) / len(y)) or 1.0
         K /= self.k_scale
-        s, U = np.linalg.eigh(K)
-        s = np.clip(s, 0.0, None)
-        # the all-ones direction is in K's null space after centring; drop null directions
-        keep = s > s.max() * 1e-10
-        s, U = s[keep], U[:, keep]
-        eta = U.T @ yc
-        resid2 = float(np.sum((yc - U @ eta) ** 2))
-        delta = self._reml(s, eta, resid2, len(y)) if self.method == "reml" else self._loo(s, U, yc)
-        alpha = U @ (eta / (s + delta))  # (K + delta I)^-1 yc on the range of K
-        # null-space part of (K+dI)^-1 yc: yc minus its projection, scaled by 1/delta
-        alpha += (yc - U @ eta) / delta
-        # marker effects: K_new alpha = Xn (Xc' alpha) / c, so predict needs no training rows
-        self.beta = Xc.T @ alpha / self.k_scale
-        self.delta = delta
-        self.fit_info = {"delta": float(delta), "method": self.method,
-                         "h2_estimate": float(1.0 / (1.0 + delta)) if self.method == "reml"
-                         else None}
+        kfit = fit_kernel(K, y, self.method)
+        # marker effects: K(new) alpha = (Xn - xm) (Xc' alpha) / c, so predict needs no
+        # training rows (and a saved model holds p numbers, not the training matrix)
+        self.beta = Xc.T @ kfit.alpha / self.k_scale
+        self.ym = kfit.intercept
+        self.delta = kfit.delta
+        self.fit_info = {"delta": self.delta, "method": self.method, "h2_estimate": kfit.h2}
         return self
-
-    @staticmethod
-    def _loo(s: np.ndarray, U: np.ndarray, yc: np.ndarray) -> float:
-        eta = U.T @ yc
-        n = len(yc)
-        best, best_err = 1.0, np.inf
-        for d in np.geomspace(s.max() * 1e-4, s.max() * 1e3, 60):
-            shrink = s / (s + d)
-            fitted = U @ (shrink * eta)
-            h = (U**2) @ shrink + 1.0 / n  # hat-matrix diagonal, the mean's share included
-            err = np.mean(((yc - fitted) / (1 - h)) ** 2)
-            if err < best_err:
-                best, best_err = d, err
-        return float(best)
-
-    @staticmethod
-    def _reml(s: np.ndarray, eta: np.ndarray, resid2: float, n: int) -> float:
-        # REML after projecting out the mean (EMMA, Kang et al. 2008): m = n - 1 contrasts;
-        # contrasts outside range(K) have eigenvalue 0 and share the residual sum of squares.
-        m = n - 1
-        extra = max(m - len(s), 0)
-        lam = np.concatenate([s, np.zeros(extra)])
-        et2 = np.concatenate([eta**2, np.full(extra, resid2 / extra if extra else 0.0)])
-        def neg_ll(log_d: float) -> float:
-            d = np.exp(log_d)
-            v = lam + d
-            return 0.5 * (m * np.log(np.sum(et2 / v)) + np.sum(np.log(v)))
-
-        res = minimize_scalar(neg_ll, bounds=(np.log(s.max() * 1e-5), np.log(s.max() * 1e5)),
-                              method="bounded")
-        return float(np.exp(res.x))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return ((np.asarray(X, np.float64) - self.xm) @ self.beta + self.ym)[:, None]
