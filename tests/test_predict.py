@@ -18,12 +18,13 @@ TINY = {
     "transformer": ["transformer.profile=fast", "transformer.window=16",
                     "transformer.max_epochs=2", "transformer.embed_dim=8",
                     "transformer.ff_dim=8"],
+    **{m: [f"{m}.n_iter=200", f"{m}.burn_in=50"] for m in ("brr", "bayesb", "bl")},
     "transformer-mt": ["transformer-mt.profile=fast", "transformer-mt.window=16",
                        "transformer-mt.max_epochs=2", "transformer-mt.embed_dim=8",
                        "transformer-mt.ff_dim=8", "transformer-mt.n_models=1"],
 }
 SAVABLE = ["ridge", "gblup", "lasso", "elasticnet", "mean", "gbm", "transformer",
-           "transformer-mt"]
+           "transformer-mt", "brr", "bayesb", "bl"]
 
 
 @pytest.fixture(scope="module")

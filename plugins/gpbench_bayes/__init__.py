@@ -7,7 +7,7 @@ from typing import Any
 
 from gpbench import ModelSpec, hookimpl
 
-from .models import COMMON, SPECIFIC, BayesianRegression
+from .models import COMMON, SPECIFIC, BayesianRegression, load
 
 DOCS = {
     "brr": """Bayesian ridge regression (BGLR "BRR").
@@ -85,4 +85,4 @@ def register_models(register: Any) -> None:
     for kind in ("brr", "bayesa", "bayesb", "bayesc", "bl"):
         register(ModelSpec(name=kind, factory=_factory(kind),
                            options={**COMMON, **SPECIFIC[kind]}, search_space=SPACES[kind],
-                           description=DESCRIPTIONS[kind]))
+                           description=DESCRIPTIONS[kind], load=load))
