@@ -25,9 +25,9 @@ ALL = "all"
 CROSS_DIR = "cross"
 
 
-def is_multi_dataset(text: str) -> bool:
+def is_multi_dataset(text: str | None) -> bool:
     """Whether a ``--dataset`` value names several datasets (a list or ``all``)."""
-    return text.strip().lower() == ALL or "," in text
+    return text is not None and (text.strip().lower() == ALL or "," in text)
 
 
 def dataset_list(text: str, available: Sequence[str],
