@@ -23,6 +23,27 @@ def sq_dist(A: np.ndarray, B: np.ndarray, a2: np.ndarray | None = None,
     return np.clip(d2, 0.0, None)
 
 
+class CentredRows:
+    """Training genotypes centred on their own means, with what distances to new rows need."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        X = np.asarray(X, np.float64)
+        self.xm = X.mean(axis=0)
+        self.Xc = X - self.xm
+        self.x2 = np.einsum("ij,ij->i", self.Xc, self.Xc)
+
+    def train_sq_dist(self) -> tuple[np.ndarray, float]:
+        """Squared distances between training rows (exact zeros on the diagonal) and their
+        median over distinct pairs."""
+        D2 = sq_dist(self.Xc, self.Xc, self.x2, self.x2)
+        np.fill_diagonal(D2, 0.0)
+        return D2, median_offdiag(D2)
+
+    def sq_dist_to(self, X: np.ndarray) -> np.ndarray:
+        """Squared distances from new rows (centred on the training means) to training rows."""
+        return sq_dist(np.asarray(X, np.float64) - self.xm, self.Xc, b2=self.x2)
+
+
 def median_offdiag(D2: np.ndarray) -> float:
     """Median of the squared distances between distinct rows of a square distance matrix
     (1.0 when every row is identical)."""

@@ -35,7 +35,7 @@ import numpy as np
 from gpbench import ModelContext
 from gpbench_linear.kernel import KernelFit, fit_kernel
 
-from .kernels import gaussian, median_offdiag, parse_floats, sq_dist
+from .kernels import CentredRows, gaussian, parse_floats
 
 DEFAULTS: dict[str, Any] = {"bandwidths": "0.2,1,5", "combine": "grid", "grid_steps": 4}
 
@@ -64,13 +64,8 @@ class RKHS:
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> RKHS:
         y = np.asarray(Y, dtype=np.float64).reshape(len(X), -1)[:, 0]
-        X = np.asarray(X, np.float64)
-        self.xm = X.mean(axis=0)
-        self.Xc = X - self.xm
-        self.x2 = np.einsum("ij,ij->i", self.Xc, self.Xc)
-        D2 = sq_dist(self.Xc, self.Xc, self.x2, self.x2)
-        np.fill_diagonal(D2, 0.0)
-        self.median = median_offdiag(D2)
+        self.rows = CentredRows(X)
+        D2, self.median = self.rows.train_sq_dist()
         kernels = [gaussian(D2, h, self.median) for h in self.h]
         del D2
         tried: list[tuple[np.ndarray, KernelFit]] = []
@@ -88,8 +83,7 @@ class RKHS:
 
     def kernel(self, X: np.ndarray) -> np.ndarray:
         """``K(X, train)`` with the chosen kernel weights."""
-        Xn = np.asarray(X, np.float64) - self.xm
-        D2 = sq_dist(Xn, self.Xc, b2=self.x2)
+        D2 = self.rows.sq_dist_to(X)
         return sum(wk * gaussian(D2, h, self.median)
                    for wk, h in zip(self.w, self.h, strict=True) if wk > 0)
 

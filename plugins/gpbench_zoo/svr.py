@@ -31,7 +31,7 @@ from sklearn.svm import SVR
 
 from gpbench import ModelContext
 
-from .kernels import median_offdiag, sq_dist
+from .kernels import CentredRows
 
 DEFAULTS: dict[str, Any] = {"C": 10.0, "epsilon": 0.1, "gamma_scale": 0.2, "tol": 1e-3}
 
@@ -45,13 +45,8 @@ class SupportVectorRegression:
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> SupportVectorRegression:
         y = np.asarray(Y, dtype=np.float64).reshape(len(X), -1)[:, 0]
-        X = np.asarray(X, np.float64)
-        self.xm = X.mean(axis=0)
-        self.Xc = X - self.xm
-        self.x2 = np.einsum("ij,ij->i", self.Xc, self.Xc)
-        D2 = sq_dist(self.Xc, self.Xc, self.x2, self.x2)
-        np.fill_diagonal(D2, 0.0)
-        median = median_offdiag(D2)
+        self.rows = CentredRows(X)
+        D2, median = self.rows.train_sq_dist()
         self.gamma = float(self.o["gamma_scale"]) / median
         self.y_mean, self.y_sd = float(y.mean()), float(y.std()) or 1.0
         self.svr = SVR(kernel="precomputed", C=float(self.o["C"]),
@@ -63,6 +58,5 @@ class SupportVectorRegression:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        Xn = np.asarray(X, np.float64) - self.xm
-        K = np.exp(-self.gamma * sq_dist(Xn, self.Xc, b2=self.x2))
+        K = np.exp(-self.gamma * self.rows.sq_dist_to(X))
         return (self.svr.predict(K) * self.y_sd + self.y_mean)[:, None]
