@@ -393,3 +393,15 @@ def test_plain_trait_names_that_no_dataset_has_are_an_error(tmp_path, capsys,
                  "--out", str(tmp_path), "--no-report"]) == 2
     assert "unknown trait 'trait9'" in capsys.readouterr().err
     assert not (tmp_path / "sim-a").exists()
+
+
+def test_a_model_short_of_folds_is_not_scored_on_that_task(tmp_path):
+    runs = _runs(tmp_path)
+    wheat_dir, wheat_run, wheat = runs[0]
+    # model b loses fold 2 of y1: its y1 mean would come from other folds than a's and c's
+    wheat = [r for r in wheat if not (r["model"] == "b" and r["fold"] == 2
+                                      and "y1" in r["metrics"])]
+    board = cross_board([(wheat_dir, wheat_run, wheat), runs[1]])
+    assert np.isnan(board.r2.loc[("wheat", "y1"), "b"])
+    assert board.r2.loc[("wheat", "y2"), "b"] == pytest.approx(0.35)
+    assert any("wheat y1 b (2 of 3 folds)" in n for n in board.notes)

@@ -315,6 +315,17 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
     g = folds.groupby([*TASK, "model"], sort=True)
     tasks = pd.DataFrame({"r2": g["r2"].mean(), "pcc": g["pcc"].mean(),
                           "n_folds": g["r2"].count()}).reset_index()
+    # a model that did not finish every fold of a task's run is not scored on that task (its
+    # mean would come from other folds than its competitors')
+    expected = {s.label: int(s.k) * int(s.repeats) for s in sources
+                if str(s.k).isdigit() and str(s.repeats).isdigit()}
+    short = tasks["n_folds"] < tasks[TASK[0]].map(expected).fillna(0)
+    if short.any():
+        notes.append("Not scored where a model has not finished every fold of the task: "
+                     + "; ".join(f"{r[TASK[0]]} {r[TASK[1]]} {r['model']} ({r['n_folds']} "
+                                 f"of {expected[r[TASK[0]]]} folds)"
+                                 for _, r in tasks[short].iterrows()) + ".")
+        tasks = tasks[~short]
     r2 = tasks.pivot(index=TASK, columns="model", values="r2")
     pcc = tasks.pivot(index=TASK, columns="model", values="pcc")
     order = [s.label for s in sources]
