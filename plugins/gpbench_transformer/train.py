@@ -343,22 +343,31 @@ class TransformerRegressor:
         if dev.type == "cuda":
             Xt, Yt = Xt.to(dev), Yt.to(dev)
         opt, sched, avg = self._optimizer(net)
-        n, bs = len(Xt), self.o["batch_size"]
         for _ in range(n_epochs):
-            net.train()
-            perm = torch.randperm(n, generator=gen)
-            for i in range(0, n, bs):
-                idx = perm[i: i + bs].to(Xt.device)
-                with self._autocast(), self._attention_kernels():
-                    out = net(Xt[idx]).float()
-                loss = masked_mse(out, Yt[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if avg is not None:
-                    avg.update_parameters(net)
+            self._epoch(net, Xt, Yt, opt, avg, gen)
             sched.step()
         return net if avg is None else avg.module
+
+    def _epoch(self, net: GenomicTransformer, Xt: torch.Tensor, Yt: torch.Tensor, opt: Any,
+               avg: Any, gen: torch.Generator) -> torch.Tensor:
+        """One pass over the training rows in shuffled mini-batches; returns the (detached)
+        training predictions, each row's from the step that used it."""
+        net.train()
+        n, bs = len(Xt), self.o["batch_size"]
+        perm = torch.randperm(n, generator=gen)
+        preds = torch.empty_like(Yt)
+        for i in range(0, n, bs):
+            idx = perm[i: i + bs].to(Xt.device)
+            with self._autocast(), self._attention_kernels():
+                out = net(Xt[idx]).float()
+            loss = masked_mse(out, Yt[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if avg is not None:
+                avg.update_parameters(net)
+            preds[idx] = out.detach()
+        return preds
 
     def _train(self, X: np.ndarray, Ys: np.ndarray, Xv: np.ndarray, Yvs: np.ndarray,
                gen: torch.Generator, report: bool = True) -> dict[str, Any]:
@@ -381,23 +390,9 @@ class TransformerRegressor:
             v0 = pcc(Yvs, self._predict_std(Xvt, eval_net))
             best = v0 if np.isfinite(v0) else -np.inf
             best_state = copy.deepcopy(eval_net.state_dict())
-        n, bs = len(Xt), o["batch_size"]
         for epoch in range(1, o["max_epochs"] + 1):
             t0 = time.perf_counter()
-            net.train()
-            perm = torch.randperm(n, generator=gen)
-            preds = torch.empty_like(Yt)
-            for i in range(0, n, bs):
-                idx = perm[i: i + bs].to(Xt.device)
-                with self._autocast(), self._attention_kernels():
-                    out = net(Xt[idx]).float()
-                loss = masked_mse(out, Yt[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if avg is not None:
-                    avg.update_parameters(net)
-                preds[idx] = out.detach()
+            preds = self._epoch(net, Xt, Yt, opt, avg, gen)
             sched.step()
             pv = self._predict_std(Xvt, eval_net)
             times.append(time.perf_counter() - t0)
