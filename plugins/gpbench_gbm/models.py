@@ -28,7 +28,6 @@ choices, so the same seed gives the same predictions. The model runs on the CPU 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ import lightgbm as lgb  # noqa: E402
 import numpy as np
 
 from gpbench import ModelContext
+from gpbench.modelfiles import read_model_json, write_model_json
 
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.05,
@@ -194,19 +194,15 @@ class LightGBMModel:
         directory.mkdir(parents=True, exist_ok=True)
         self.booster.save_model(str(directory / "booster.txt"))
         np.save(directory / "cols.npy", np.asarray(self.cols, dtype=np.int64))
-        (directory / "model.json").write_text(json.dumps(
-            {"kind": "lightgbm", "format": SAVE_FORMAT, "y_mean": self.y_mean,
-             "y_sd": self.y_sd, "num_iteration": self.num_iteration, "options": self.o},
-            indent=1))
+        write_model_json(directory, "lightgbm", SAVE_FORMAT,
+                         {"y_mean": self.y_mean, "y_sd": self.y_sd,
+                          "num_iteration": self.num_iteration, "options": self.o})
 
     @classmethod
     def load(cls, directory: Path, context: ModelContext) -> LightGBMModel:
         """Rebuild a model written by ``save`` (no pickle: text model, .npy, JSON)."""
         directory = Path(directory)
-        meta = json.loads((directory / "model.json").read_text())
-        if meta.get("kind") != "lightgbm" or meta.get("format") != SAVE_FORMAT:
-            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
-                             f"{meta.get('format')}, expected 'lightgbm' format {SAVE_FORMAT}")
+        meta = read_model_json(directory, "lightgbm", SAVE_FORMAT)
         model = cls(meta["options"], context)
         model.booster = lgb.Booster(model_file=str(directory / "booster.txt"))
         model.cols = np.load(directory / "cols.npy", allow_pickle=False)

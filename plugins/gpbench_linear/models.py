@@ -6,7 +6,6 @@ from the training data passed to ``fit``; penalties are chosen on that data alon
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from gpbench import ModelContext
+from gpbench.modelfiles import read_model_json, write_model_json
 
 from .kernel import fit_kernel
 from .path import ScreenedPath, alpha_grid
@@ -26,17 +26,13 @@ def save_arrays(directory: Path, kind: str, meta: dict[str, Any], **arrays: np.n
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     np.savez(directory / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
-    (directory / "model.json").write_text(json.dumps(
-        {"kind": kind, "format": FORMAT, **meta}, indent=1))
+    write_model_json(directory, kind, FORMAT, meta)
 
 
 def load_arrays(directory: Path, kind: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read what ``save_arrays`` wrote, checking the kind and format; never unpickles."""
     directory = Path(directory)
-    meta = json.loads((directory / "model.json").read_text())
-    if meta.get("kind") != kind or meta.get("format") != FORMAT:
-        raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
-                         f"{meta.get('format')}, expected {kind!r} format {FORMAT}")
+    meta = read_model_json(directory, kind, FORMAT)
     with np.load(directory / "arrays.npz", allow_pickle=False) as z:
         return meta, {k: z[k] for k in z.files}
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import torch
 
 from gpbench import ModelContext
+from gpbench.modelfiles import read_model_json, write_model_json
 
 from .model import GenomicTransformer
 from .tokens import snp_index, window_index
@@ -443,22 +443,18 @@ class TransformerRegressor:
         for k, net in enumerate(self.nets):
             torch.save({n: t.detach().cpu() for n, t in net.state_dict().items()},
                        directory / f"net{k}.pt")
-        (directory / "model.json").write_text(json.dumps({
-            "kind": "transformer", "format": SAVE_FORMAT, "multi_trait": self.multi_trait,
+        write_model_json(directory, "transformer", SAVE_FORMAT, {
+            "multi_trait": self.multi_trait,
             "options": self.o, "n_outputs": int(self.net.head.out_features),
             "n_models": len(self.nets), "y_mean": np.asarray(self.y_mean).tolist(),
             "y_sd": np.asarray(self.y_sd).tolist(), "cal_a": self.cal_a.tolist(),
-            "cal_b": self.cal_b.tolist()}, indent=1))
+            "cal_b": self.cal_b.tolist()})
 
     @classmethod
     def load(cls, directory: Path, context: ModelContext) -> TransformerRegressor:
         """Rebuild a model written by ``save``; weights load with ``weights_only=True``."""
         directory = Path(directory)
-        meta = json.loads((directory / "model.json").read_text())
-        if meta.get("kind") != "transformer" or meta.get("format") != SAVE_FORMAT:
-            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
-                             f"{meta.get('format')}, expected 'transformer' format "
-                             f"{SAVE_FORMAT}")
+        meta = read_model_json(directory, "transformer", SAVE_FORMAT)
         model = cls(meta["options"], context, multi_trait=bool(meta["multi_trait"]))
         model.index = np.load(directory / "index.npy", allow_pickle=False)
         model.nets = []
