@@ -374,3 +374,68 @@ def test_a_directory_of_an_older_gpbench_with_results_is_refused(registry, tmp_p
     (first.run_dir / "run.json").write_text(json.dumps(stored))
     with pytest.raises(GpbenchError, match="older gpbench.*--out"):
         run(registry, tmp_path, ["spy"], traits=["A"])
+
+
+_ENSEMBLE_PLUGIN = """
+import numpy as np
+from gpbench import ModelSpec, hookimpl
+
+
+class Ensemble:
+    def __init__(self, options, context):
+        self.base = context.get_model(options["base"]).build({}, context)
+
+    def fit(self, X, Y, valid=None):
+        self.base.fit(X, Y)
+
+    def predict(self, X):
+        return self.base.predict(X)
+
+
+@hookimpl
+def register_models(register):
+    register(ModelSpec("ensemble", Ensemble, {"base": "shifty"},
+                       uses_models=lambda options: [options["base"]]))
+    register(ModelSpec("undeclared", Ensemble, {"base": "shifty"}))
+"""
+
+
+def test_an_ensemble_is_keyed_on_the_models_it_builds(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    from gpbench import plugins
+    from gpbench.api import RunConfig, plan_run
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "ensemble_plugin_mod.py").write_text(_ENSEMBLE_PLUGIN)
+    base_source = tmp_path / "ensemble_base_mod.py"
+
+    def unit_ids():
+        plugins._source_sha256.cache_clear()
+        sys.modules.pop("ensemble_base_mod", None)
+        names = ("gpbench_metrics", "tests.plugins.spy", "ensemble_base_mod",
+                 "ensemble_plugin_mod")
+        registry = plugins.load_registry([(n, importlib.import_module(n)) for n in names],
+                                         load_entrypoints=False)
+        config = RunConfig(models=["ensemble", "undeclared"], dataset="indexed", traits=["A"],
+                           out=tmp_path / "run", cache_dir=tmp_path / "cache", n_threads=1)
+        plan = plan_run(config, registry)
+        return {m: [u.unit_id for u in plan.units if u.model == m]
+                for m in ("ensemble", "undeclared")}
+
+    _stale_plugin(base_source, 0.0)
+    before = unit_ids()
+    _stale_plugin(base_source, 0.5)  # only the base model's plugin changed
+    after = unit_ids()
+    assert set(before["ensemble"]).isdisjoint(after["ensemble"])
+    # without ``uses_models`` the host cannot know: the keys stay (what the hook is for)
+    assert before["undeclared"] == after["undeclared"]
+
+
+def test_the_stack_declares_its_base_models():
+    from gpbench.plugins import load_registry
+
+    spec = load_registry().model("stack")
+    assert list(spec.uses_models(spec.options)) == ["gblup", "lasso", "gbm", "bayesb"]
+    assert list(spec.uses_models({"base": "ridge, lasso,ridge"})) == ["ridge", "lasso"]

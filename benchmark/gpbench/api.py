@@ -22,7 +22,7 @@ from .protocol import FoldPlan, make_folds, published_fold_plan
 from .results import ResultStore, atomic_write_json
 from .runconfig import check_compatible, merge, merge_units
 from .runner import Environment, TuneConfig, Unit
-from .types import DataConfig, Dataset, ModelContext
+from .types import DataConfig, Dataset, ModelContext, ModelSpec
 
 
 def default_cache_dir() -> Path:
@@ -268,8 +268,7 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
         except (ValueError, TypeError) as exc:
             raise GpbenchError(f"model {spec.name!r} of {entry.plugin.describe()}: {exc}") \
                 from exc
-        plugin = {"name": entry.plugin.name, "distribution": entry.plugin.distribution,
-                  "version": entry.plugin.version, "code_sha256": code_sha256(spec.factory)}
+        plugin = _plugin_record(registry, spec, options, context)
         groups = [tuple(traits)] if spec.multi_trait else [(t,) for t in traits]
         for repeat in range(config.repeats):
             for fold in range(config.k):
@@ -288,6 +287,28 @@ def plan_run(config: RunConfig, registry: Registry) -> Plan:
     dataset_plugin = {"name": info.name, "distribution": info.distribution,
                       "version": info.version}
     return Plan(config, ds, folds, fold_file, units, store, refs, run_config, dataset_plugin)
+
+
+def _plugin_record(registry: Registry, spec: ModelSpec, options: dict[str, Any],
+                   context: ModelContext, seen: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What identifies the code behind a model's results: its plugin's name, distribution,
+    version and source hash, and the same for every model it builds (``uses_models``) with
+    that model's default options, so results rerun when any of them changes."""
+    entry = registry.entry("model", spec.name)
+    record: dict[str, Any] = {"name": entry.plugin.name,
+                              "distribution": entry.plugin.distribution,
+                              "version": entry.plugin.version,
+                              "code_sha256": code_sha256(spec.factory)}
+    if spec.uses_models is not None:
+        used = {}
+        for name in sorted(set(spec.uses_models(options)) & set(registry.names("model"))):
+            if name == spec.name or name in seen:
+                continue
+            base = registry.model(name)
+            used[name] = {**_plugin_record(registry, base, {}, context, seen | {spec.name}),
+                          "options": base.effective_options({}, context)}
+        record["uses"] = used
+    return record
 
 
 def _tune_config(tune: TuneConfig | None) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ Nothing here knows about cross-validation, files or the runner.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -196,6 +196,10 @@ class ModelSpec:
             ``save(directory)`` wrote (arrays, JSON, text or state-dict files, never pickle);
             None when the model cannot be saved (``gpbench predict`` then fits and predicts
             in one go).
+        uses_models: ``uses_models(options) -> names`` of the other registered models this
+            model builds through ``context.get_model`` (e.g. a stack's base models). The host
+            keys this model's results on their code and default options too, so a change to
+            a base model reruns the ensemble instead of reusing stale results.
     """
 
     name: str
@@ -208,6 +212,7 @@ class ModelSpec:
     accelerator: bool = False
     resolve_options: Callable[[dict[str, Any], ModelContext], dict[str, Any]] | None = None
     load: Callable[[Path, ModelContext], Model] | None = None
+    uses_models: Callable[[Mapping[str, Any]], Sequence[str]] | None = None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming any option this model does not declare."""

@@ -66,5 +66,5 @@ def register_models(register: Any) -> None:
         description="XGBoost hist trees; early stopping on the inner validation split"))
     register(ModelSpec(
         name="stack", factory=stack.Stack, options=dict(stack.DEFAULTS),
-        search_space=stack_space,
+        search_space=stack_space, uses_models=stack.base_names,
         description="stacked ensemble: NNLS weights on inner-CV predictions of its base models"))

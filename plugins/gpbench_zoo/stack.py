@@ -22,6 +22,7 @@ note in ``fit_info["skipped"]``; at least one must be left. Weights go to ``fit_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,15 @@ from gpbench.errors import GpbenchError
 
 DEFAULTS: dict[str, Any] = {"base": "gblup,lasso,gbm,bayesb", "inner_folds": 5,
                             "valid_fraction": 0.2}
+
+
+def base_names(options: Mapping[str, Any]) -> list[str]:
+    """The base model names of ``options["base"]`` (a comma-separated string or a list),
+    in order, without repeats."""
+    names = options.get("base", DEFAULTS["base"])
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    return list(dict.fromkeys(names))
 
 
 def nnls_weights(P: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -52,12 +62,10 @@ class Stack:
         if context.get_model is None:
             raise GpbenchError("model 'stack' needs the host's model registry "
                                "(ModelContext.get_model); run it through gpbench")
-        names = self.o["base"]
-        if isinstance(names, str):
-            names = [n.strip() for n in names.split(",") if n.strip()]
+        names = base_names(self.o)
         self.specs: list[ModelSpec] = []
         self.skipped: list[str] = []
-        for name in dict.fromkeys(names):
+        for name in names:
             try:
                 spec = context.get_model(name)
             except KeyError:  # the registry's UnknownNameError is a KeyError
