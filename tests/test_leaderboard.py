@@ -195,3 +195,13 @@ def test_empty_run_renders():
 def test_single_fold_has_no_sd(n):
     md = render(RUN, [_record("a", "T", 0, 0.5)])
     assert "0.500" in md
+
+
+def test_published_rows_on_the_runs_own_published_folds_say_so():
+    same = {**RUN, "run_config": {**RUN["run_config"], "published_folds": True},
+            "references": [{**r, "folds": "published"} for r in RUN["references"]]}
+    assert "on the same published folds as this run" in render(same, _records())
+    # published folds in the run but a figure from elsewhere: still "other protocols"
+    mixed = {**same, "references": [same["references"][0], RUN["references"][1]]}
+    assert "other protocols" in render(mixed, _records())
+    assert "other protocols" in render(RUN, _records())

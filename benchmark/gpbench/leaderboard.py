@@ -230,6 +230,20 @@ def _reference_rows(refs: list[dict[str, Any]], trait: str) -> list[list[str]]:
     return rows
 
 
+def _reference_intro(run: dict[str, Any], refs: list[dict[str, Any]], trait: str) -> str:
+    """The sentence above a trait's published rows: whether they were obtained on this run's
+    folds (a reference marked ``"folds": "published"`` in a ``--folds published`` run)."""
+    mine = [r for r in refs if r.get("trait") == trait]
+    same = (bool((run.get("run_config") or {}).get("published_folds"))
+            and all(r.get("folds") == "published" for r in mine))
+    if same:
+        return (f"Published figures for {trait}, obtained on the same published folds as this "
+                "run (not run here; the published implementations differ, and a PCC above is "
+                "the mean over folds):")
+    return (f"Published figures for {trait} (not run here; other protocols, not comparable "
+            "row by row with the table above):")
+
+
 def params_section(records: list[dict[str, Any]]) -> list[str]:
     """Markdown lines listing the options chosen by tuning, per model, trait(s) and fold."""
     rows = []
@@ -311,8 +325,7 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
                          tablefmt="github", disable_numparse=True), ""]
         ref_rows = _reference_rows(refs, trait)
         if ref_rows:
-            out += [f"Published figures for {trait} (not run here; other protocols, not "
-                    "comparable row by row with the table above):", "",
+            out += [_reference_intro(run, refs, trait), "",
                     tabulate(ref_rows, headers=["published", "R²", "PCC (r)", "protocol",
                                                 "citation"],
                              tablefmt="github", disable_numparse=True), ""]

@@ -89,7 +89,9 @@ class DatasetSpec:
     ``references`` are published figures shown on leaderboards as labelled reference rows
     (never as results): dicts with ``trait``, ``source``, ``what``, ``metric`` ("R2", or "r"
     for a Pearson correlation), ``value``, ``protocol`` (as published, e.g. "10-fold CV", or
-    "unknown") and ``citation``. ``default_traits`` are the traits a run
+    "unknown"), ``citation``, and optionally ``folds: "published"`` when the figure was
+    obtained on the dataset's published folds (a ``--folds published`` run then says its rows
+    share the folds). ``default_traits`` are the traits a run
     uses when none are named (empty: all traits). ``options`` are the ``--dataset-option``
     names the loader accepts, with their defaults (a dataset that declares none takes none).
     ``in_collection``: part of the public collection that ``--dataset all`` runs (real data
