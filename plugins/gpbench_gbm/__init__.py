@@ -1,8 +1,8 @@
 """LightGBM gradient-boosted trees (``gbm``) for single-trait genomic prediction.
 
-Defaults were chosen on yeast traits *other than* Lactate and Lactose (YPD, Caffeine,
-Cadmium_Chloride, Maltose, Ethanol, Xylose) with a train/valid/test split of our own;
-``models.py`` says what the options do, docs/gbm-defaults.md why they have these values.
+Defaults were chosen by CV on ten yeast development traits and the default traits of nine
+collection datasets (fold seed 1, never Lactate or Lactose); ``models.py`` says what the options
+do, docs/gbm-dev.md why they have these values.
 """
 
 from __future__ import annotations
