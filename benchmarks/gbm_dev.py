@@ -30,6 +30,8 @@ CONFIGS = {
     "plain_thin_refit": {**PLAIN, "ld_thin": 0.005, "refit_scale": 1.25},
     "plain_lr05_refit": {**PLAIN, "learning_rate": 0.05, "early_stopping_rounds": 100,
                          "refit_scale": 1.25},
+    "plain_lr03_refit": {**PLAIN, "learning_rate": 0.03, "early_stopping_rounds": 150,
+                         "refit_scale": 1.25},
 }
 
 
