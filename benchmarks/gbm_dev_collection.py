@@ -49,7 +49,8 @@ def main() -> None:
             per_ds[ds] = df.groupby("trait")["r2"].mean().mean()
             fits += [r["timing"]["fit_s"] for r in recs if r.get("status") == "ok"]
         mean = sum(per_ds.values()) / len(per_ds)
-        print(f"{name:18s} datasets {len(per_ds)} mean R2 {mean:.4f}  fit {sum(fits)/len(fits):.1f}s  "
+        fit = sum(fits) / len(fits)
+        print(f"{name:18s} datasets {len(per_ds)} mean R2 {mean:.4f}  fit {fit:.1f}s  "
               + " ".join(f"{d}={v:.3f}" for d, v in per_ds.items()))
 
 
