@@ -35,6 +35,21 @@ def test_screened_path_matches_sklearn(data, l1_ratio):
         assert np.allclose(coefs[i], ref, atol=1e-4 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_gram_solves_match_plain_solves_when_n_exceeds_p(l1_ratio):
+    """Many samples, few markers: the whole path runs on the cached Gram matrix."""
+    ds = simulate(n_strains=900, n_markers=150, seed=3)
+    y = ds.traits["trait1"].to_numpy()
+    m = ~np.isnan(y)
+    X = ds.genotypes[m].astype(float)
+    Xc, yc = np.asfortranarray(X - X.mean(0)), y[m] - y[m].mean()
+    alphas = alpha_grid(Xc, yc, l1_ratio, n_alphas=20, eps=1e-3)
+    gram = enet_path_screened(Xc, yc, alphas, l1_ratio, tol=1e-10)
+    plain = enet_path_screened(Xc, yc, alphas, l1_ratio, tol=1e-10, gram_max=0)
+    assert np.abs(gram[-1]).sum() > 0
+    assert np.allclose(gram, plain, atol=1e-6 * np.abs(plain).max())
+
+
 def test_ridge_loo_penalty_and_predictions_match_sklearn(data):
     X, y = data
     model = KernelRidge({}, ModelContext(), "loo").fit(X[:150], y[:150, None])

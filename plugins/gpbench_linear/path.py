@@ -30,13 +30,50 @@ def alpha_grid(X: np.ndarray, y: np.ndarray, l1_ratio: float = 1.0, n_alphas: in
 
 
 def _solve(Xs: np.ndarray, y: np.ndarray, alpha: float, l1_ratio: float, w0: np.ndarray,
-           tol: float, max_iter: int) -> np.ndarray:
+           tol: float, max_iter: int, gram: tuple[np.ndarray, np.ndarray] | None = None
+           ) -> np.ndarray:
+    """One coordinate-descent solve at ``alpha``; on ``gram = (Xs'Xs, Xs'y)`` when given."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
-                                precompute=False, check_input=False, tol=tol,
-                                max_iter=max_iter)
+        if gram is None:
+            _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
+                                    precompute=False, check_input=False, tol=tol,
+                                    max_iter=max_iter)
+        else:
+            _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
+                                    precompute=gram[0], Xy=gram[1], check_input=False,
+                                    tol=tol, max_iter=max_iter)
     return coefs[:, 0]
+
+
+class _GramCache:
+    """``X'X`` entries of the features seen so far (grown column block by column block)."""
+
+    def __init__(self, X: np.ndarray, Xty: np.ndarray, max_features: int) -> None:
+        self.X, self.Xty, self.max_features = X, Xty, max_features
+        self.pos = np.full(X.shape[1], -1, dtype=np.int64)  # feature -> row of G, -1 = absent
+        self.G = np.empty((0, 0))
+
+    def get(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(X_S'X_S, X_S'y)`` for the sorted features ``S``, or None past ``max_features``."""
+        new = S[self.pos[S] < 0]
+        have = len(self.G)
+        if have + len(new) > self.max_features:
+            return None
+        if len(new):
+            seen = np.flatnonzero(self.pos >= 0)
+            seen = seen[np.argsort(self.pos[seen])]
+            Xn = self.X[:, new]
+            cross = self.X[:, seen].T @ Xn if have else np.empty((0, len(new)))
+            G = np.empty((have + len(new), have + len(new)))
+            G[:have, :have] = self.G
+            G[:have, have:] = cross
+            G[have:, :have] = cross.T
+            G[have:, have:] = Xn.T @ Xn
+            self.G = G
+            self.pos[new] = np.arange(have, have + len(new))
+        idx = self.pos[S]
+        return np.ascontiguousarray(self.G[np.ix_(idx, idx)]), self.Xty[S]
 
 
 class ScreenedPath:
@@ -46,12 +83,16 @@ class ScreenedPath:
     """
 
     def __init__(self, X: np.ndarray, y: np.ndarray, l1_ratio: float = 1.0,
-                 tol: float = 1e-4, max_iter: int = 5000) -> None:
+                 tol: float = 1e-4, max_iter: int = 5000, gram_max: int = 4000) -> None:
         self.X, self.y = X, y
         self.l1_ratio, self.tol, self.max_iter = l1_ratio, tol, max_iter
         self.w = np.zeros(X.shape[1])
-        self.grad = X.T @ y / len(y)
+        Xty = X.T @ y
+        self.grad = Xty / len(y)
         self.prev: float | None = None
+        # a Gram solve pays off only while the strong set is well below n
+        limit = min(gram_max, len(y))
+        self.gram = _GramCache(X, Xty, limit) if limit > 0 else None
 
     def step(self, alpha: float) -> np.ndarray:
         """Solve at ``alpha`` (warm-started from the previous step); returns the coefficients."""
@@ -63,8 +104,9 @@ class ScreenedPath:
             S = np.flatnonzero(strong)
             if len(S):
                 Xs = np.asfortranarray(X[:, S])
+                gram = self.gram.get(S) if self.gram is not None else None
                 wS = _solve(Xs, y, alpha, self.l1_ratio, np.ascontiguousarray(w[S]),
-                            self.tol, self.max_iter)
+                            self.tol, self.max_iter, gram)
                 w[:] = 0.0
                 w[S] = wS
                 r = y - Xs @ wS
@@ -81,7 +123,8 @@ class ScreenedPath:
 
 
 def enet_path_screened(X: np.ndarray, y: np.ndarray, alphas: np.ndarray, l1_ratio: float = 1.0,
-                       tol: float = 1e-4, max_iter: int = 5000) -> np.ndarray:
+                       tol: float = 1e-4, max_iter: int = 5000,
+                       gram_max: int = 4000) -> np.ndarray:
     """Coefficients ``(len(alphas), p)`` along a decreasing ``alphas`` grid."""
-    path = ScreenedPath(X, y, l1_ratio, tol, max_iter)
+    path = ScreenedPath(X, y, l1_ratio, tol, max_iter, gram_max)
     return np.array([path.step(a) for a in alphas]).reshape(len(alphas), X.shape[1])
