@@ -18,7 +18,7 @@ DEV = ["YPD.37C", "Zeocin", "Congo_red", "Neomycin", "Caffeine", "Diamide", "Cyc
 N_FOLDS = 3
 PLAIN = dict(learning_rate=0.02, num_leaves=8, min_data_in_leaf=20, feature_fraction=0.2,
              bagging_fraction=0.8, bagging_freq=1, lambda_l2=0.0, num_boost_round=3000,
-             early_stopping_rounds=200, ld_thin=0.0, refit_scale=0.0)
+             early_stopping_rounds=200, ld_thin=0.0, refit_scale=0.0, max_markers=0)
 CONFIGS = {
     "current": {},
     "current_norefit": dict(refit_scale=0.0),
@@ -32,6 +32,9 @@ CONFIGS = {
                          "refit_scale": 1.25},
     "plain_lr03_refit": {**PLAIN, "learning_rate": 0.03, "early_stopping_rounds": 150,
                          "refit_scale": 1.25},
+    # the defaults (= plain_thin_refit) with a cap on the markers left after thinning
+    "cap5000": {"max_markers": 5000},
+    "cap10000": {"max_markers": 10000},
 }
 
 

@@ -5,7 +5,7 @@ default traits of the smaller collection datasets, with **fold seed 1** (the com
 leaderboards use seed 0) and outer folds 0-2 only. Prints mean test R² per configuration and
 dataset, and the mean over datasets (each dataset weighted equally).
 
-    python benchmarks/gbm_dev_collection.py current,plain_lr05_refit
+    python benchmarks/gbm_dev_collection.py current,plain_lr05_refit [DATASET,DATASET,...]
 """
 import os
 import sys
@@ -26,12 +26,13 @@ DATASETS = ["wheat", "rice", "apple", "apricot", "pine", "potato", "salmon", "ba
 
 def main() -> None:
     names = sys.argv[1].split(",")
+    datasets = sys.argv[2].split(",") if len(sys.argv) > 2 else DATASETS
     reg = load_registry()
     out = Path(os.environ.get("GBM_DEV_OUT", "runs/gbm-dev-collection"))
     data_dir = Path(os.environ.get("GPBENCH_DATA_DIR", "../shared/data"))
     for name in names:
         t0 = time.time()
-        for ds in DATASETS:
+        for ds in datasets:
             cfg = RunConfig(models=["gbm"], dataset=ds, traits=None, k=5, seed=1,
                             out=out / name / ds, data_dir=data_dir,
                             model_options={"gbm": CONFIGS[name]}, n_threads=2)
@@ -41,13 +42,15 @@ def main() -> None:
         print(name, "done", round(time.time() - t0), "s", flush=True)
     for name in sorted(p.name for p in out.iterdir() if p.is_dir()):
         per_ds, fits = {}, []
-        for ds in DATASETS:
+        for ds in datasets:
             if not (out / name / ds / "run.json").exists():
                 continue
             _, recs = load_run(out / name / ds)
             df = records_frame(recs)
             per_ds[ds] = df.groupby("trait")["r2"].mean().mean()
             fits += [r["timing"]["fit_s"] for r in recs if r.get("status") == "ok"]
+        if not per_ds:
+            continue
         mean = sum(per_ds.values()) / len(per_ds)
         fit = sum(fits) / len(fits)
         print(f"{name:18s} datasets {len(per_ds)} mean R2 {mean:.4f}  fit {fit:.1f}s  "

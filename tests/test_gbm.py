@@ -11,7 +11,7 @@ import pytest
 import gpbench_gbm
 from gpbench import ModelContext
 from gpbench.plugins import load_registry
-from gpbench_gbm.models import LightGBMModel, thin_markers
+from gpbench_gbm.models import LightGBMModel, cap_markers, thin_markers
 
 
 def _additive(n: int = 200, p: int = 500, h2: float = 0.8, seed: int = 0):
@@ -149,3 +149,19 @@ def test_thin_markers():
     # the predict side uses the same kept columns
     m = LightGBMModel({**FAST, "ld_thin": 0.3}, ModelContext())
     assert m.o["ld_thin"] == 0.3
+
+
+def test_cap_markers_keeps_evenly_spaced_columns():
+    cols = np.arange(10, 110)
+    assert cap_markers(cols, 0).tolist() == cols.tolist()
+    assert cap_markers(cols, 200).tolist() == cols.tolist()
+    capped = cap_markers(cols, 5)
+    assert capped.tolist() == [10, 35, 60, 84, 109]  # first and last kept, order preserved
+
+
+def test_max_markers_limits_the_columns_a_fit_uses():
+    X, Y = _additive(n=200, p=500)
+    (Xt, Yt), (Xv, Yv), (Xs, _) = _split(X, Y)
+    m = _model(ld_thin=0.0, max_markers=120).fit(Xt, Yt, valid=(Xv, Yv))
+    assert m.fit_info["n_markers_used"] == 120 and m.fit_info["n_markers"] == 500
+    assert m.predict(Xs).shape == (len(Xs), 1)
