@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from structure_baselines import called_female
 
 from gpbench import ModelContext
 from gpbench.api import RunConfig, plan_run
@@ -55,7 +56,6 @@ def probe(name: str, trait: str, fold: int, data_dir: Path) -> float:
     if name.startswith("mice"):
         chrom = d.dataset.markers["chrom"].astype(str).to_numpy()[pre.keep]
         auto = chrom != "X"
-        female = lambda X: (X[:, ~auto] == 1).mean(axis=1) > 0.2  # noqa: E731
     if name == "mice-gbm-noX":
         m = reg.model("gbm").build({}, ctx)
         m.fit(pre.transform(d.X[fit])[:, auto], y[fit],
@@ -63,7 +63,7 @@ def probe(name: str, trait: str, fold: int, data_dir: Path) -> float:
         pred = m.predict(pre.transform(d.X[test])[:, auto])
     elif name == "mice-gblup-sex":
         X, Xt = pre.transform(d.X[train]), pre.transform(d.X[test])
-        s, st = female(X), female(Xt)
+        s, st = called_female(X[:, ~auto]), called_female(Xt[:, ~auto])
         mu = {v: float(y[train][s == v].mean()) for v in (False, True)}
         fixed = np.array([mu[v] for v in s])[:, None]
         m = reg.model("gblup").build({}, ctx).fit(X, y[train] - fixed)
