@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import resource
 import sys
-import tracemalloc
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from measure import PeakMemory  # noqa: E402
+
 from tests.conftest import yeast_data_dir  # noqa: E402
 
 
@@ -27,20 +27,6 @@ def yeast(yeast_dir, tmp_path_factory):
     from gpbench import DataConfig
 
     return gpbench_yeast.load(DataConfig(tmp_path_factory.mktemp("cache"), yeast_dir))
-
-
-class PeakMemory:
-    """Peak traced allocation (numpy and torch CPU tensors included) of a block, in MiB."""
-
-    def __enter__(self) -> PeakMemory:
-        tracemalloc.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        self.mib = peak / 2**20
-        self.max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 @pytest.fixture
