@@ -235,6 +235,20 @@ def test_one_dataset_and_two_models_say_what_is_missing(tmp_path):
     assert "One dataset only" in md and "needs at least 3 models" in md
 
 
+def test_the_board_names_a_command_for_every_model_of_a_run_made_in_two_invocations(tmp_path):
+    runs = _runs(tmp_path)
+    wheat, run, recs = runs[0]
+    # models a and b came with the first invocation, c with the second, whose command alone
+    # run.json keeps; its run_config lists all three
+    run = {**run, "command": "gpbench run --dataset wheat --models c",
+           "run_config": {"dataset": "wheat", "models": ["a", "b", "c"], "traits": ["y1", "y2"],
+                          "k": 3, "seed": 0, "repeats": 1}}
+    md = render_cross(cross_board([(wheat, run, recs), runs[1]]))
+    assert "gpbench run --models a,b,c --dataset wheat --envs y1,y2 --folds 3 --seed 0" in md
+    assert "--models c" not in md
+    assert "gpbench run --dataset rice" in md  # a run.json without run_config: its command
+
+
 def test_two_runs_of_one_dataset_get_distinct_labels(tmp_path):
     (a, run, recs), _ = _runs(tmp_path)
     board = cross_board([(tmp_path / "s1", run, recs), (tmp_path / "s2", run, recs)])

@@ -23,6 +23,7 @@ from tabulate import tabulate
 
 from .exports import FOLD_COLUMNS, fold_table
 from .leaderboard import load_run
+from .runconfig import reproduce_command
 
 ALPHA = 0.05
 TASK = ["dataset", "trait"]
@@ -39,7 +40,7 @@ class RunSource:
     seed: Any
     repeats: Any
     fold_sha256: str
-    command: str
+    command: str  # reproduces every model of the run (its invocations may each have added some)
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,9 @@ def _source(run: dict[str, Any], run_dir: Path, records: list[dict[str, Any]]) -
                                   None) or Path(run_dir).name
     return RunSource(str(name), str(run_dir), str(name), cfg.get("k", "?"),
                      cfg.get("seed", "?"), cfg.get("repeats", "?"),
-                     str(run.get("fold_sha256", "")), str(run.get("command", "")))
+                     str(run.get("fold_sha256", "")),
+                     reproduce_command(run["run_config"]) if run.get("run_config")
+                     else str(run.get("command", "")))
 
 
 def _label_sources(sources: list[RunSource]) -> list[RunSource]:
@@ -382,7 +385,8 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
                                     tablefmt="github", disable_numparse=True), ""]
     commands = sorted({s.command for s in board.sources if s.command})
     if commands:
-        out += ["Made with:", "", "```", *commands, "```", ""]
+        out += ["Reproduce every model of each run with (one command per run directory; add "
+                "`--data-dir` and `--out`):", "", "```", *commands, "```", ""]
     if board.summary.empty:
         out += ["No finished units yet.", ""]
         return "\n".join(out)
