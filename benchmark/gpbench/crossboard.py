@@ -23,7 +23,7 @@ from tabulate import tabulate
 
 from .exports import FOLD_COLUMNS, fold_table
 from .leaderboard import load_run
-from .runconfig import reproduce_command
+from .runconfig import run_command
 
 ALPHA = 0.05
 TASK = ["dataset", "trait"]
@@ -270,9 +270,7 @@ def _source(run: dict[str, Any], run_dir: Path, records: list[dict[str, Any]]) -
                                   None) or Path(run_dir).name
     return RunSource(str(name), str(run_dir), str(name), cfg.get("k", "?"),
                      cfg.get("seed", "?"), cfg.get("repeats", "?"),
-                     str(run.get("fold_sha256", "")),
-                     reproduce_command(run["run_config"]) if run.get("run_config")
-                     else str(run.get("command", "")))
+                     str(run.get("fold_sha256", "")), run_command(run))
 
 
 def _label_sources(sources: list[RunSource]) -> list[RunSource]:

@@ -23,7 +23,7 @@ from scipy import stats
 from tabulate import tabulate
 
 from .results import ResultStore
-from .runconfig import read_run, reproduce_command
+from .runconfig import read_run, run_command
 
 ALPHA = 0.05
 DASH = "–"
@@ -276,8 +276,7 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
     out = [f"# {title}", ""]
     out += _header(run, records)
     out.append("")
-    command = (reproduce_command(run["run_config"]) if run.get("run_config")
-               else run.get("command"))
+    command = run_command(run)
     if command:
         out += ["Reproduce the whole table with:", "", "```", command, "```", ""]
     refs = list(run.get("references") or [])

@@ -137,3 +137,11 @@ def reproduce_command(config: Mapping[str, Any]) -> str:
     if config.get("min_call_rate", 0.5) != 0.5:
         parts += ["--min-call-rate", f"{config['min_call_rate']:g}"]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def run_command(run: Mapping[str, Any]) -> str:
+    """The command for run.json ``run``: one that reproduces every model of its configuration
+    (the directory may have been filled by several invocations), else the command it stored."""
+    if run.get("run_config"):
+        return reproduce_command(run["run_config"])
+    return str(run.get("command") or "")
