@@ -1,16 +1,23 @@
-"""The README's result tables are what gpbench computes from the committed run records.
+"""The committed leaderboards and the README's result tables are what gpbench computes from the
+committed run records, and each record scores only its own outer test fold.
 
 No figure in the README's results sections is typed by hand: each row must equal the summary
-recomputed here from `leaderboard/yeast/results` and `leaderboard/collection/*/results`, and
-the committed cross board's tables must equal a fresh computation from the same records.
+recomputed here from `leaderboard/yeast/results` and `leaderboard/collection/*/results`; every
+committed leaderboard.md, cross board and CSV table must equal a fresh rendering of its records;
+and every record's predicted samples lie in the test fold of the fold file whose sha256 it
+carries, with metrics equal to those of its stored predictions.
 """
+import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from gpbench.crossboard import load_cross_board
 from gpbench.leaderboard import load_run, records_frame
+from gpbench.publish import write_cross_board, write_leaderboard
+from gpbench_metrics import pcc, r2
 
 ROOT = Path(__file__).parents[1]
 COLLECTION = ROOT / "leaderboard" / "collection"
@@ -72,3 +79,51 @@ def test_readme_yeast_table_is_the_committed_run():
                 for t in ("Lactate", "Lactose")]
         assert cells[1:3] == want, m
         assert cells[3] == f"{fit_s[m]:.1f} s", m
+
+
+def _committed_runs() -> list[Path]:
+    return sorted(p.parent.relative_to(ROOT) for p in (ROOT / "leaderboard").rglob("run.json"))
+
+
+@pytest.mark.parametrize("run_dir", _committed_runs(), ids=str)
+def test_committed_leaderboard_is_rendered_from_its_records(run_dir, tmp_path, monkeypatch):
+    """Each committed leaderboard.md and its tables are gpbench's output for its records."""
+    monkeypatch.chdir(ROOT)
+    write_leaderboard(run_dir, tmp_path / "leaderboard.md")
+    assert (tmp_path / "leaderboard.md").read_text() == (run_dir / "leaderboard.md").read_text()
+    for table in sorted((tmp_path / "tables").iterdir()):
+        assert table.read_bytes() == (run_dir / "tables" / table.name).read_bytes(), table.name
+
+
+def test_committed_cross_board_is_rendered_from_the_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    runs = sorted(p.relative_to(ROOT) for p in COLLECTION.iterdir() if (p / "run.json").exists())
+    write_cross_board(runs, tmp_path)
+    committed = COLLECTION / "cross"
+    assert (tmp_path / "leaderboard.md").read_text() == (committed / "leaderboard.md").read_text()
+    for table in sorted((tmp_path / "tables").iterdir()):
+        assert table.read_bytes() == (committed / "tables" / table.name).read_bytes(), table.name
+
+
+@pytest.mark.parametrize("run_dir", _committed_runs(), ids=str)
+def test_committed_records_score_their_own_test_fold(run_dir):
+    """Every committed record predicts only samples of its own outer test fold (per the fold file
+    it names, whose sha256 it carries), and its metrics are those of its stored predictions."""
+    run_dir = ROOT / run_dir
+    _, records = load_run(run_dir)
+    folds = {}
+    for rec in (r for r in records if r.get("status") == "ok"):
+        path = run_dir / "folds" / rec["fold_file"]
+        if path not in folds:
+            folds[path] = (hashlib.sha256(path.read_bytes()).hexdigest(),
+                           pd.read_csv(path, dtype={"sample": str}).set_index("sample"))
+        sha, table = folds[path]
+        assert rec["fold_sha256"] == sha, rec["unit_id"]
+        test_fold = set(table.index[table[f"repeat{rec['repeat']}"] == rec["fold"]])
+        for trait, pred in rec["predictions"].items():
+            assert set(pred["sample"]) <= test_fold, (rec["unit_id"], trait)
+            y, yhat = np.asarray(pred["y_true"]), np.asarray(pred["y_pred"])
+            metrics = rec["metrics"][trait]
+            assert metrics["n_test"] == len(y)
+            assert metrics["r2"] == pytest.approx(r2(y, yhat), abs=1e-9), (rec["unit_id"], trait)
+            assert metrics["pcc"] == pytest.approx(pcc(y, yhat), abs=1e-9), (rec["unit_id"], trait)
