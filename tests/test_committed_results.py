@@ -7,7 +7,6 @@ committed leaderboard.md, cross board and CSV table must equal a fresh rendering
 and every record's predicted samples lie in the test fold of the fold file whose sha256 it
 carries, with metrics equal to those of its stored predictions.
 """
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,9 @@ import pandas as pd
 import pytest
 
 from gpbench.crossboard import load_cross_board
+from gpbench.download import sha256_file
 from gpbench.leaderboard import load_run, records_frame
+from gpbench.protocol import FoldPlan
 from gpbench.publish import write_cross_board, write_leaderboard
 from gpbench_metrics import pcc, r2
 
@@ -41,9 +42,14 @@ def _model(cell: str) -> str:
     return cell.split(" (")[0]
 
 
+def _collection_runs() -> list[Path]:
+    """The collection's run directories, relative to the repository root."""
+    return sorted(p.relative_to(ROOT) for p in COLLECTION.iterdir() if (p / "run.json").exists())
+
+
 @pytest.fixture(scope="module")
 def collection_board():
-    runs = sorted(p for p in COLLECTION.iterdir() if (p / "run.json").exists())
+    runs = [ROOT / p for p in _collection_runs()]
     assert len(runs) == 13, "leaderboard/collection should hold one run directory per dataset"
     return load_cross_board(runs)
 
@@ -97,8 +103,7 @@ def test_committed_leaderboard_is_rendered_from_its_records(run_dir, tmp_path, m
 
 def test_committed_cross_board_is_rendered_from_the_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    runs = sorted(p.relative_to(ROOT) for p in COLLECTION.iterdir() if (p / "run.json").exists())
-    write_cross_board(runs, tmp_path)
+    write_cross_board(_collection_runs(), tmp_path)
     committed = COLLECTION / "cross"
     assert (tmp_path / "leaderboard.md").read_text() == (committed / "leaderboard.md").read_text()
     for table in sorted((tmp_path / "tables").iterdir()):
@@ -115,11 +120,10 @@ def test_committed_records_score_their_own_test_fold(run_dir):
     for rec in (r for r in records if r.get("status") == "ok"):
         path = run_dir / "folds" / rec["fold_file"]
         if path not in folds:
-            folds[path] = (hashlib.sha256(path.read_bytes()).hexdigest(),
-                           pd.read_csv(path, dtype={"sample": str}).set_index("sample"))
-        sha, table = folds[path]
+            folds[path] = (sha256_file(path), FoldPlan.load(path, rec["k"], rec["seed"]))
+        sha, plan = folds[path]
         assert rec["fold_sha256"] == sha, rec["unit_id"]
-        test_fold = set(table.index[table[f"repeat{rec['repeat']}"] == rec["fold"]])
+        test_fold = set(plan.assignment.index[plan.test_mask(rec["repeat"], rec["fold"])])
         for trait, pred in rec["predictions"].items():
             assert set(pred["sample"]) <= test_fold, (rec["unit_id"], trait)
             y, yhat = np.asarray(pred["y_true"]), np.asarray(pred["y_pred"])
