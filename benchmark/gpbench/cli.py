@@ -212,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
     lst.add_argument("--traits", metavar="DATASET", default=None,
                      help="also list the traits of DATASET (loads it)")
-    lst.add_argument("--data-dir", type=Path, default=None)
+    lst.add_argument("--data-dir", type=Path, default=None,
+                     help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
+                     "else download into the cache)")
+    lst.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
 
     sub.add_parser("plugins", help="list plugins, versions and what each registers")
 
@@ -422,7 +425,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         from .types import DataConfig
 
         spec = reg.dataset(args.traits)
-        ds = spec.load(DataConfig(default_cache_dir(), _data_dir(args)))
+        ds = spec.load(DataConfig(args.cache_dir or default_cache_dir(), _data_dir(args)))
         counts = ds.traits.notna().sum()
         n, p = ds.genotypes.shape
         print(f"{ds.name}: {n} samples x {p} markers"
