@@ -148,33 +148,33 @@ def test_pine(tmp_path):
     assert np.isnan(ds.genotypes[ds.sample_ids.index("1087120"), 0])  # -9 in the file
 
 
-@pytest.mark.integration
-def test_list_traits_of_a_collection_dataset(tmp_path, monkeypatch, capsys, registry):
+@pytest.fixture
+def cli_main(monkeypatch, registry):
+    """``gpbench.cli.main`` on the test registry; skips without the real wheat files."""
     if not (SHARED / "wheat").is_dir():
         pytest.skip(f"real data not found: {SHARED / 'wheat'}")
     import gpbench.plugins
     from gpbench.cli import main
 
     monkeypatch.setattr(gpbench.plugins, "load_registry", lambda: registry)
+    return main
+
+
+@pytest.mark.integration
+def test_list_traits_of_a_collection_dataset(tmp_path, monkeypatch, capsys, cli_main):
     monkeypatch.setenv("GPBENCH_CACHE", str(tmp_path / "cache"))
-    assert main(["list", "--traits", "wheat", "--data-dir", str(SHARED)]) == 0
+    assert cli_main(["list", "--traits", "wheat", "--data-dir", str(SHARED)]) == 0
     out = capsys.readouterr().out
     assert "wheat: 599 samples x 1279 markers, coding 0/1 inbred" in out
     assert "E1" in out and "* = default trait" in out
 
 
 @pytest.mark.integration
-def test_list_traits_caches_into_cache_dir(tmp_path, monkeypatch, capsys, registry):
-    if not (SHARED / "wheat").is_dir():
-        pytest.skip(f"real data not found: {SHARED / 'wheat'}")
-    import gpbench.plugins
-    from gpbench.cli import main
-
-    monkeypatch.setattr(gpbench.plugins, "load_registry", lambda: registry)
+def test_list_traits_caches_into_cache_dir(tmp_path, monkeypatch, capsys, cli_main):
     monkeypatch.setenv("GPBENCH_CACHE", str(tmp_path / "env-cache"))
     argv = ["list", "--traits", "wheat", "--data-dir", str(SHARED),
             "--cache-dir", str(tmp_path / "flag-cache")]
-    assert main(argv) == 0
+    assert cli_main(argv) == 0
     assert "wheat: 599 samples" in capsys.readouterr().out
     assert any((tmp_path / "flag-cache").rglob("*")), "--cache-dir was not used"
     assert not (tmp_path / "env-cache").exists(), "GPBENCH_CACHE used despite --cache-dir"
