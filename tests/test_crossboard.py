@@ -419,3 +419,14 @@ def test_a_model_short_of_folds_is_not_scored_on_that_task(tmp_path):
     assert np.isnan(board.r2.loc[("wheat", "y1"), "b"])
     assert board.r2.loc[("wheat", "y2"), "b"] == pytest.approx(0.35)
     assert any("wheat y1 b (2 of 3 folds)" in n for n in board.notes)
+
+
+def test_a_fold_without_variance_does_not_drop_the_task(tmp_path):
+    runs = _runs(tmp_path)
+    wheat_dir, wheat_run, wheat = runs[0]
+    for r in wheat:  # y2's test values are all equal on fold 1: R² undefined for every model
+        if r["fold"] == 1 and "y2" in r["metrics"]:
+            r["metrics"]["y2"]["r2"] = float("nan")
+    board = cross_board([(wheat_dir, wheat_run, wheat), runs[1]])
+    assert board.r2.loc[("wheat", "y2"), "b"] == pytest.approx(0.375)
+    assert not any("Not scored" in n for n in board.notes)

@@ -107,6 +107,11 @@ def test_models_with_missing_folds_are_not_ranked():
     assert "a (incomplete: 4 of 5 folds; not ranked)" in md
     overall = md.split("## Overall")[1]
     assert "| a " not in overall
+    from gpbench.exports import run_tables
+
+    tables = run_tables(RUN, recs)  # the CSV/LaTeX export agrees with the markdown
+    assert "a" in set(tables["traits"]["model"])
+    assert tables["overall"]["model"].tolist() == ["c", "b"]
 
 
 def test_nan_p_value_prints_a_dash_never_best():

@@ -314,8 +314,10 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
         return CrossBoard(sources, folds, empty, empty, empty, empty, None,
                           "No finished units in these run directories.", notes, failed)
     g = folds.groupby([*TASK, "model"], sort=True)
+    # folds are counted by their records: R² is NaN on a fold whose test values are all equal
+    # (for every model alike), which must not make a finished model look short of folds
     tasks = pd.DataFrame({"r2": g["r2"].mean(), "pcc": g["pcc"].mean(),
-                          "n_folds": g["r2"].count()}).reset_index()
+                          "n_folds": g.size()}).reset_index()
     # a model that did not finish every fold of a task's run is not scored on that task (its
     # mean would come from other folds than its competitors')
     expected = {s.label: int(s.k) * int(s.repeats) for s in sources

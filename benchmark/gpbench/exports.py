@@ -116,7 +116,8 @@ def fold_table(records: Iterable[dict[str, Any]], dataset: str | None = None) ->
 
 def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[str, pd.DataFrame]:
     """The tables of one run's leaderboard: ``traits`` (every per-trait table, stacked),
-    ``overall`` (per model: mean R², mean rank, traits) and ``folds`` (per fold)."""
+    ``overall`` (per model, over the traits where it is ranked: mean R², mean rank, traits)
+    and ``folds`` (per fold)."""
     df = records_frame(records)
     per_trait = []
     for trait in sorted(df["trait"].unique()) if not df.empty else []:
@@ -128,7 +129,8 @@ def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[s
     if "index" in traits.columns and "model" not in traits.columns:
         traits = traits.rename(columns={"index": "model"})
     if len(traits) and "rank" in traits.columns:
-        overall = traits.groupby("model").agg(
+        # as in leaderboard.md: only traits where the model is ranked (finished every fold)
+        overall = traits[traits["complete"].astype(bool)].groupby("model").agg(
             r2_mean=("r2_mean", "mean"), mean_rank=("rank", "mean"), traits=("trait", "count")
         ).sort_values(["mean_rank", "r2_mean"], ascending=[True, False]).reset_index()
     else:
