@@ -23,6 +23,14 @@ def test_repeats_differ_and_fold_file_round_trips(tmp_path):
     assert list(loaded.assignment.index) == IDS
 
 
+def test_ids_that_read_as_missing_values_survive_the_fold_file(tmp_path):
+    ids = ["NA", "None", "nan", "null", ""] + [f"s{i}" for i in range(10)]
+    plan = make_folds(ids, 3, seed=0)
+    digest = plan.save(tmp_path / "f.csv")
+    loaded = FoldPlan.load(tmp_path / "f.csv", 3, 0)
+    assert list(loaded.assignment.index) == ids and loaded.sha256 == digest
+
+
 def test_inner_split_is_stable_for_subsets():
     ids = np.array(IDS)
     full = inner_validation_mask(ids, 0, 0, 1)

@@ -132,6 +132,8 @@ def check_numbers(config: RunConfig) -> None:
          f"the inner validation fraction must lie in (0, 1), got {config.inner_fraction}"),
         (config.tune is None or config.tune.n_trials >= 0,
          f"--tune must be 0 or more, got {config.tune.n_trials if config.tune else 0}"),
+        (config.tune is None or config.tune.jobs >= 1,
+         f"--tune-jobs must be at least 1, got {config.tune.jobs if config.tune else 1}"),
     ]
     for ok, message in checks:
         if not ok:

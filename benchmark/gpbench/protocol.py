@@ -58,7 +58,9 @@ class FoldPlan:
 
     @classmethod
     def load(cls, path: Path, k: int, seed: int) -> FoldPlan:
-        df = pd.read_csv(path, index_col="sample", dtype={"sample": str})
+        # ids are names: "NA", "None" or "nan" must stay strings, not become missing values
+        df = pd.read_csv(path, index_col="sample", dtype={"sample": str},
+                         keep_default_na=False, na_filter=False)
         return cls(df, k, seed)
 
 
