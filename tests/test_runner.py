@@ -80,6 +80,20 @@ def test_a_model_without_search_space_runs_once_untuned_with_a_note(registry, tm
     assert "## Notes" in board and "no search space" in board
 
 
+def test_tuning_with_too_few_scoring_rows_says_so(registry, tmp_path):
+    from gpbench.runner import TuneConfig
+
+    # 12 strains in 4 folds: 9 training rows, of which the inner split keeps about 2 to score
+    summary = run(registry, tmp_path, ["spy"], dataset="sim",
+                  traits=["trait1"], dataset_options={"n_strains": "12", "n_markers": "30"},
+                  k=4, tune=TuneConfig(2))
+    errors = [r["error"] for r in ResultStore(summary.run_dir).records()
+              if r["status"] != "ok"]
+    assert errors and all("measured rows to score tuning trials, 3 needed" in e
+                          for e in errors)
+    assert all(len(e.splitlines()) == 1 for e in errors)
+
+
 def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
     from gpbench.errors import GpbenchError
     from gpbench.runner import TuneConfig

@@ -164,6 +164,10 @@ def tune(unit: Unit, env: Environment, d: UnitData,
     cfg = unit.tune
     metric = env.get_registry().metric(cfg.metric)  # unknown names fail before any trial
     rows = tuning_rows(unit, d)
+    n_score = int(max((~np.isnan(d.Y[rows.score])).sum(axis=0), default=0))
+    if n_score < 3:  # _score needs 3 measured rows of a trait; every trial would be pruned
+        raise GpbenchError(f"{d.who}: the training fold leaves {n_score} measured rows to score "
+                           "tuning trials, 3 needed; use fewer --folds or run without --tune")
     storage = cfg.storage
     tmp = None
     if cfg.jobs > 1 and storage is None:
@@ -198,7 +202,10 @@ def tune(unit: Unit, env: Environment, d: UnitData,
             tmp.cleanup()
     completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:
-        raise GpbenchError(f"{d.who}: no tuning trial completed; see the trial errors above")
+        pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
+        raise GpbenchError(f"{d.who}: no tuning trial completed ({pruned} pruned for a "
+                           f"non-finite score, {len(trials) - pruned} failed: see the trial "
+                           "errors above)")
     best = max(completed, key=lambda t: t.value)
     options = best.user_attrs.get("options")
     if options is None:  # a trial stored by an older gpbench: re-run the space on its params
