@@ -89,6 +89,39 @@ def test_non_numeric_dosage_and_phenotype(good, tmp_path):
           tmp_path / "bad_pheno.csv")
 
 
+def test_header_names_with_spaces_or_quotes(good, tmp_path):
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text('id ,"trait1", trait2\n' + "\n".join(
+        good["pheno"].read_text().splitlines()[1:]) + "\n")
+    ds = load(good["csv"], spaced)
+    assert list(ds.traits.columns) == ["trait1", "trait2"]
+    assert np.allclose(ds.traits.loc["ind003"].to_numpy(float),
+                       good["traits"].loc["ind003"].to_numpy(float), equal_nan=True)
+    spaced.write_text("id ,trait1\nind000,tall\n")
+    fails(r"spaced\.csv: row 2 \(id 'ind000'\), column 'trait1'", good["csv"], spaced)
+    twice = tmp_path / "twice.csv"
+    twice.write_text("id,trait1,trait1 \nind000,1,2\n")
+    fails(r"twice\.csv: the header names column\(s\) \['trait1'\] more than once", good["csv"],
+          twice)
+
+
+def test_a_genotype_and_a_phenotype_file_of_the_same_name_are_both_hashed(good, tmp_path):
+    (tmp_path / "geno").mkdir()
+    (tmp_path / "pheno").mkdir()
+    geno = write_matrix(tmp_path / "geno" / "data.csv", good["ids"], good["dos"],
+                        good["markers"])
+    pheno = write_phenotypes(tmp_path / "pheno" / "data.csv", good["traits"])
+    before = load(geno, pheno).checksum
+    dos = good["dos"].copy()
+    dos[0, 0] = 2.0 - dos[0, 0]
+    write_matrix(geno, good["ids"], dos, good["markers"])
+    changed_geno = load(geno, pheno).checksum
+    traits = good["traits"].copy()
+    traits.iloc[0, 0] += 1.0
+    write_phenotypes(pheno, traits)
+    assert len({before, changed_geno, load(geno, pheno).checksum}) == 3
+
+
 def test_duplicate_ids(good, tmp_path):
     ids = list(good["ids"])
     ids[3] = ids[2]

@@ -85,7 +85,11 @@ def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple) -
 
     g = read_genotypes(geno, id_column, select)
     files = list(g.files) + ([pheno] if pheno is not None else [])
-    hashes = {f.name: sha256_file(f) for f in files}
+    # keyed by file name; by path where two files share a name (geno/x.csv, pheno/x.csv), so
+    # that every file's hash is in the checksum
+    names = [f.name for f in files]
+    keys = names if len(set(names)) == len(names) else [str(f) for f in files]
+    hashes = {k: sha256_file(f) for k, f in zip(keys, files, strict=True)}
     checksum = hashlib.sha256("\n".join(f"{k} {v}" for k, v in hashes.items())
                               .encode()).hexdigest()
     version = "files: " + ", ".join(f"{k} sha256 {v}" for k, v in hashes.items())

@@ -52,9 +52,11 @@ def sniff_delimiter(path: Path, header: str) -> str:
     return best
 
 
-def _locate_bad_value(path: Path, sep: str, id_col: str, what: str) -> DataError:
+def _locate_bad_value(path: Path, sep: str, columns: list[str], id_col: str,
+                      what: str) -> DataError:
     """Re-read ``path`` as text and name the first cell that is not a number."""
-    frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, sep=sep, header=0, names=columns, dtype=str,
+                        keep_default_na=False)
     for col in frame.columns:
         if col == id_col:
             continue
@@ -94,13 +96,19 @@ def read_numeric_table(path: Path, id_column: str | None = None, what: str = "va
     if len(columns) < 2:
         raise DataError(f"{path}: only an id column; add one column per "
                         f"{'trait' if what == 'phenotype' else 'marker'}")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise DataError(f"{path}: the header names column(s) {repeated[:5]} more than once; "
+                        "give every column its own name")
     try:
-        frame = pd.read_csv(path, sep=sep, dtype=defaultdict(lambda: dtype, {id_col: str}),
+        # the header's names as cleaned above ("id ," and '"id"' name the column id)
+        frame = pd.read_csv(path, sep=sep, header=0, names=columns,
+                            dtype=defaultdict(lambda: dtype, {id_col: str}),
                             na_values=NA_VALUES, keep_default_na=False, engine="c")
     except pd.errors.ParserError as exc:  # a row with more fields than the header
         raise _ragged(path, sep, exc) from None
     except ValueError:  # a cell that is not a number
-        raise _locate_bad_value(path, sep, id_col, what) from None
+        raise _locate_bad_value(path, sep, columns, id_col, what) from None
     ids = frame.pop(id_col)
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
