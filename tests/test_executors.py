@@ -44,6 +44,28 @@ def test_unit_timeout_kills_only_the_slow_unit(registry, tmp_path):
     assert "Failed units" in summary.leaderboard.read_text()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" not in f.read()  # a zombie waits only to be reaped
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_timed_out_unit_takes_its_child_processes_with_it(registry, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    summary = run(registry, tmp_path, ["probe"], traits=["A"], k=2,
+                  model_options={"probe": {"child": str(pid_file)}},
+                  executor=LocalExecutor(jobs=1, unit_timeout=4))
+    assert len(summary.failed) == 2 and "UnitTimeout" in summary.failed[0]["error"]
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the unit's child process outlived the killed unit"
+
+
 def test_a_crashed_worker_becomes_a_failed_record(registry, tmp_path):
     summary = run(registry, tmp_path, ["spy", "spy-val"], traits=["A"],
                   model_options={"spy-val": {"crash": True}},

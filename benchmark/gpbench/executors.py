@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
+import os
 import signal
 import time
 from collections import deque
@@ -51,6 +52,8 @@ def _worker_main(conn: Connection, env: Environment) -> None:
     ``("done", record)``.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    if hasattr(os, "setpgrp"):  # own process group: killing a unit kills what it started
+        os.setpgrp()
     while True:
         try:
             unit = conn.recv()
@@ -175,8 +178,7 @@ class LocalExecutor:
 
     @staticmethod
     def _kill(w: _Worker) -> None:
-        if w.proc.is_alive():
-            w.proc.kill()
+        _kill_group(w.proc)
         w.proc.join(5)
         w.conn.close()
 
@@ -189,14 +191,28 @@ class LocalExecutor:
                     w.conn.send(None)
                 except (EOFError, OSError):
                     pass
-            elif w.proc.is_alive():
-                w.proc.kill()
+            else:
+                _kill_group(w.proc)
         for w in workers:
             w.proc.join(10)
             if w.proc.is_alive():
-                w.proc.kill()
+                _kill_group(w.proc)
                 w.proc.join(5)
             w.conn.close()
+
+
+def _kill_group(proc: Any) -> None:
+    """Kill a worker and the processes it started (tuning workers, a model's helpers): the
+    worker leads its own process group. Before it has made that group, kill it alone."""
+    if hasattr(os, "killpg") and proc.pid:
+        try:
+            if os.getpgid(proc.pid) == proc.pid:
+                os.killpg(proc.pid, signal.SIGKILL)
+                return
+        except (ProcessLookupError, PermissionError):
+            pass
+    if proc.is_alive():
+        proc.kill()
 
 
 def _who(unit: Unit, env: Environment) -> str:

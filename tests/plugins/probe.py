@@ -3,7 +3,8 @@
 ``probe`` reports the worker's thread pools (threadpoolctl, torch) and pid in ``fit_info``;
 ``segv`` kills its own process with SIGSEGV, like a crashing C extension; ``raises`` fails in
 ``fit``; ``shaped`` returns its predictions as the ``output`` option says (list, 1-D, row,
-transposed, ragged).
+transposed, ragged); ``child`` (a file path) starts a long-lived child process, writes its pid
+to that file and then sleeps, like a model that runs helper processes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ class Probe:
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> None:
         if self.options.get("segv"):
             os.kill(os.getpid(), signal.SIGSEGV)
+        if self.options.get("child"):
+            import subprocess
+            import sys
+            import time
+            from pathlib import Path
+
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+            Path(self.options["child"]).write_text(str(child.pid))
+            time.sleep(300)
         if self.options.get("raises"):
             raise ValueError("this model fails in fit on purpose")
         if self.options.get("report"):
@@ -56,6 +66,6 @@ class Probe:
 
 @hookimpl
 def register_models(register: Any) -> None:
-    opts = {"segv": False, "raises": False, "report": False, "output": ""}
+    opts = {"segv": False, "raises": False, "report": False, "output": "", "child": ""}
     register(ModelSpec("probe", Probe, opts))
     register(ModelSpec("probe-mt", Probe, opts, multi_trait=True))
