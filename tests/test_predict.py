@@ -160,6 +160,10 @@ def test_saved_model_refusals(data, tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     assert main([*load, "--model", "ridge"]) == 2
     assert "drop --model" in capsys.readouterr().err
+    for flag in (["--maf", "0.05"], ["--seed", "3"], ["--min-call-rate", "0.9"],
+                 ["--model-option", "ridge.alpha=2"], ["--data-dir", str(tmp_path)]):
+        assert main([*load, *flag]) == 2, flag
+        assert f"drop {flag[0]}" in capsys.readouterr().err
 
 
 def test_a_model_without_save_predicts_in_one_go_but_cannot_be_saved(data, tmp_path,

@@ -200,11 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="predict with a model saved by --save instead of fitting one")
     pred.add_argument("--tune", type=int, default=0, metavar="N",
                       help="N Optuna trials inside the training set before the final fit")
-    pred.add_argument("--maf", type=float, default=0.01,
+    # None = not given (--load refuses them); the defaults are applied in _cmd_predict
+    pred.add_argument("--maf", type=float, default=None,
                       help="marker QC on the training individuals (as in `run`; default 0.01)")
-    pred.add_argument("--min-call-rate", type=float, default=0.5, metavar="RATE",
+    pred.add_argument("--min-call-rate", type=float, default=None, metavar="RATE",
                       help="marker QC on the training individuals (as in `run`; default 0.5)")
-    pred.add_argument("--seed", type=int, default=0, help="seed of the inner split and model")
+    pred.add_argument("--seed", type=int, default=None,
+                      help="seed of the inner split and model (default 0)")
     pred.add_argument("--threads", type=int, default=None, help="threads for the model")
     pred.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     pred.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
@@ -246,14 +248,24 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
     return Path(env) if env else None
 
 
+def _check_executor_flags(args: argparse.Namespace) -> None:
+    """Refuse flags that the chosen --executor would silently ignore (before any work)."""
+    if args.executor == "inline" and (args.jobs != 1 or args.unit_timeout is not None):
+        raise GpbenchError("--executor inline runs one unit at a time in this process; "
+                           "drop --jobs/--unit-timeout or use --executor local")
+    if args.executor == "dask" and args.unit_timeout is not None:
+        raise GpbenchError("--unit-timeout needs --executor local (Dask runs units as "
+                           "tasks it cannot kill); drop it or use --executor local")
+    if args.executor != "dask" and args.scheduler is not None:
+        raise GpbenchError("--scheduler is the address of a Dask cluster; add --executor dask "
+                           "or drop --scheduler")
+
+
 def _executor(args: argparse.Namespace) -> Any:
     """The executor --executor names; None: the default local worker pool."""
     if args.executor == "inline":
         from .executors import InlineExecutor
 
-        if args.jobs != 1 or args.unit_timeout is not None:
-            raise GpbenchError("--executor inline runs one unit at a time in this process; "
-                               "drop --jobs/--unit-timeout or use --executor local")
         return InlineExecutor()
     if args.executor == "dask":
         from .executors import DaskExecutor
@@ -268,6 +280,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .plugins import load_registry
     from .runner import Environment, TuneConfig
 
+    _check_executor_flags(args)
     data_dir = _data_dir(args)
     dataset, dataset_options = _dataset_choice(args)
     config = RunConfig(
@@ -354,7 +367,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         given = [f for f, v in (("--model", args.model), ("--geno", args.geno),
                                 ("--pheno", args.pheno), ("--dataset", args.dataset),
                                 ("--save", args.save), ("--tune", args.tune),
-                                ("--envs", args.traits)) if v]
+                                ("--envs", args.traits), ("--data-dir", args.data_dir),
+                                ("--dataset-option", args.dataset_option),
+                                ("--model-option", args.model_option),
+                                ("--maf", args.maf is not None),
+                                ("--min-call-rate", args.min_call_rate is not None),
+                                ("--seed", args.seed is not None)) if v]
         if given:
             raise GpbenchError(f"--load DIR predicts with a saved model; drop {', '.join(given)}"
                                " (they were fixed when the model was fitted)")
@@ -384,9 +402,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                                f"{entry.spec.name!r} only")
         trained = predict.train(
             registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
-            tune=TuneConfig(args.tune) if args.tune else None, seed=args.seed,
-            n_threads=n_threads, device=args.device, maf=args.maf,
-            min_call_rate=args.min_call_rate, data_config=data_config)
+            tune=TuneConfig(args.tune) if args.tune else None,
+            seed=0 if args.seed is None else args.seed, n_threads=n_threads,
+            device=args.device, maf=0.01 if args.maf is None else args.maf,
+            min_call_rate=0.5 if args.min_call_rate is None else args.min_call_rate,
+            data_config=data_config)
         if args.save is not None:
             print(f"saved model: {predict.save(trained, args.save)}", file=sys.stderr)
     new = _load_new(registry, args, cache_dir)
