@@ -114,9 +114,14 @@ def test_predict_with_tuning_inside_the_training_set(data, tmp_path):
                     "--envs", "trait1", "--save", str(tmp_path / "m")) == 0
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     (group,) = manifest["groups"]
-    assert group["tuning"]["n_trials"] == 2
+    assert group["tuning"]["n_trials"] == 2 and group["tuning"]["metric"] == "r2"
     assert group["options"]["l1_ratio"] == group["tuning"]["best_params"]["l1_ratio"]
     assert list(table(tmp_path / "t.csv").columns) == ["trait1"]
+    assert _predict(data, tmp_path / "p.csv", "--model", "elasticnet", "--tune", "2",
+                    "--envs", "trait1", "--tune-metric", "pcc", "--save",
+                    str(tmp_path / "mp")) == 0
+    manifest = json.loads((tmp_path / "mp" / "manifest.json").read_text())
+    assert manifest["groups"][0]["tuning"]["metric"] == "pcc"
 
 
 def test_a_builtin_dataset_can_be_the_training_set(tmp_path, capsys):
@@ -161,7 +166,8 @@ def test_saved_model_refusals(data, tmp_path, capsys):
     assert main([*load, "--model", "ridge"]) == 2
     assert "drop --model" in capsys.readouterr().err
     for flag in (["--maf", "0.05"], ["--seed", "3"], ["--min-call-rate", "0.9"],
-                 ["--model-option", "ridge.alpha=2"], ["--data-dir", str(tmp_path)]):
+                 ["--model-option", "ridge.alpha=2"], ["--data-dir", str(tmp_path)],
+                 ["--tune-metric", "pcc"]):
         assert main([*load, *flag]) == 2, flag
         assert f"drop {flag[0]}" in capsys.readouterr().err
 

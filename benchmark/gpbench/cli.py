@@ -200,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="predict with a model saved by --save instead of fitting one")
     pred.add_argument("--tune", type=int, default=0, metavar="N",
                       help="N Optuna trials inside the training set before the final fit")
+    pred.add_argument("--tune-metric", default=None, metavar="METRIC",
+                      help="metric the tuning maximises on the inner split (default r2)")
     # None = not given (--load refuses them); the defaults are applied in _cmd_predict
     pred.add_argument("--maf", type=float, default=None,
                       help="marker QC on the training individuals (as in `run`; default 0.01)")
@@ -367,6 +369,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         given = [f for f, v in (("--model", args.model), ("--geno", args.geno),
                                 ("--pheno", args.pheno), ("--dataset", args.dataset),
                                 ("--save", args.save), ("--tune", args.tune),
+                                ("--tune-metric", args.tune_metric),
                                 ("--envs", args.traits), ("--data-dir", args.data_dir),
                                 ("--dataset-option", args.dataset_option),
                                 ("--model-option", args.model_option),
@@ -402,7 +405,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                                f"{entry.spec.name!r} only")
         trained = predict.train(
             registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
-            tune=TuneConfig(args.tune) if args.tune else None,
+            tune=TuneConfig(args.tune, metric=args.tune_metric or "r2") if args.tune else None,
             seed=0 if args.seed is None else args.seed, n_threads=n_threads,
             device=args.device, maf=0.01 if args.maf is None else args.maf,
             min_call_rate=0.5 if args.min_call_rate is None else args.min_call_rate,
