@@ -186,8 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="train on a registered dataset instead of --geno/--pheno")
     pred.add_argument("--data-dir", type=Path, default=None,
                       help="directory with the dataset's raw files")
-    pred.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
-    pred.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE")
+    pred.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
+                      help="dataset-specific option of --dataset, e.g. n_strains=500 for sim")
+    pred.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE",
+                      help="override a model option, e.g. gbm.learning_rate=0.05")
     pred.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                       help="traits to predict (default: all)")
     pred.add_argument("--new", type=Path, required=True, metavar="NEW_GENO",
@@ -210,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--seed", type=int, default=None,
                       help="seed of the inner split and model (default 0)")
     pred.add_argument("--threads", type=int, default=None, help="threads for the model")
-    pred.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    pred.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                      help="device for models that can use a GPU")
     pred.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
 
     lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
@@ -225,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="write the leaderboard with plots (observed vs "
                          "predicted, learning curves, R² chart) from stored results")
-    rep.add_argument("run_dir", type=Path)
+    rep.add_argument("run_dir", type=Path, help="a run directory written by `gpbench run`")
     rep.add_argument("-o", "--output", type=Path, default=None,
                      help="output directory (default RUN_DIR/report)")
 
