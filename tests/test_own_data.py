@@ -182,3 +182,16 @@ def test_run_cli_shorthand_records_the_file_hashes(tmp_path, monkeypatch, capsys
     capsys.readouterr()
     assert main(["run", "--geno", str(geno), "--models", "ridge", "--out", str(out)]) == 2
     assert "--geno needs --pheno" in capsys.readouterr().err
+
+
+def test_gpbench_list_shows_the_traits_of_ones_own_files(files, tmp_path, monkeypatch, capsys):
+    import gpbench.plugins
+
+    monkeypatch.setattr(gpbench.plugins, "load_registry", lambda: _registry())
+    assert main(["list", "--geno", str(files["vcf"]), "--pheno", str(files["pheno"]),
+                 "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert f"files: {N - UNMATCHED} samples x " in out and "traits of files (2;" in out
+    assert main(["list", "--traits", "sim", "--geno", str(files["vcf"]),
+                 "--pheno", str(files["pheno"])]) == 2
+    assert "cannot be combined with --traits sim" in capsys.readouterr().err

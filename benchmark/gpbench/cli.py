@@ -88,8 +88,10 @@ def _folds(text: str) -> int | str:
                                          f"{text!r}") from None
 
 
-def _dataset_choice(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
-    """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand."""
+def _dataset_choice(args: argparse.Namespace, flag: str = "--dataset"
+                    ) -> tuple[str, dict[str, str]]:
+    """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand
+    (``flag``: the option that named the dataset, for messages)."""
     options = _key_values(args.dataset_option, "--dataset-option")
     if args.geno is None:
         if args.pheno is not None or args.id_column:
@@ -97,7 +99,7 @@ def _dataset_choice(args: argparse.Namespace) -> tuple[str, dict[str, str]]:
         return args.dataset or "yeast", options
     if args.dataset not in (None, "files"):
         raise GpbenchError(f"--geno reads your own files; it cannot be combined with "
-                           f"--dataset {args.dataset}")
+                           f"{flag} {args.dataset}")
     if args.pheno is None:
         raise GpbenchError("--geno needs --pheno FILE: a CSV/TSV with an id column and one "
                            "column per trait")
@@ -223,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
     lst.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
+    lst.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
+                     help="dataset-specific option of the --traits dataset")
+    _own_data_arguments(lst)  # `gpbench list --geno G --pheno P`: the traits of your files
 
     sub.add_parser("plugins", help="list plugins, versions and what each registers")
 
@@ -446,12 +451,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print()
         if kind == "model":
             print(model_options_text(reg))
-    if args.traits:
+    if args.traits or args.geno is not None:
         from .api import default_cache_dir
         from .types import DataConfig
 
-        spec = reg.dataset(args.traits)
-        ds = spec.load(DataConfig(args.cache_dir or default_cache_dir(), _data_dir(args)))
+        args.dataset = args.traits
+        name, options = _dataset_choice(args, "--traits")
+        spec = reg.dataset(name)
+        try:
+            spec.check_options(options)
+        except ValueError as exc:
+            raise GpbenchError(str(exc)) from exc
+        ds = spec.load(DataConfig(args.cache_dir or default_cache_dir(), _data_dir(args),
+                                  options))
         counts = ds.traits.notna().sum()
         n, p = ds.genotypes.shape
         print(f"{ds.name}: {n} samples x {p} markers"
