@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="comma-separated model names (see `gpbench list`)")
     run.add_argument("--envs", "--traits", dest="traits", type=_csv, default=None,
                      help="comma-separated traits (case-insensitive); default: the dataset's "
-                     "default traits (`gpbench list --traits DATASET` marks them), else all")
+                     "default traits (`gpbench list --traits DATASET` marks them), else all; "
+                     "with several datasets, per dataset: 'wheat:E1,E2;rice:Plant.height'")
     run.add_argument("--dataset", default=None,
                      help="dataset name (default: yeast); several (wheat,rice) or `all` run "
                      "each into its own directory and write the cross-dataset board")
@@ -129,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
     run.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE",
-                     help="dataset-specific option, e.g. n_strains=500 for sim")
+                     help="dataset-specific option, e.g. n_strains=500 for sim; with several "
+                     "datasets KEY=VALUE goes to all of them, DATASET:KEY=VALUE to one")
     run.add_argument("--model-option", action="append", default=[], metavar="MODEL.KEY=VALUE",
                      help="override a model option, e.g. gbm.learning_rate=0.05")
     run.add_argument("--folds", type=_folds, default=5,
