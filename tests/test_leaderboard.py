@@ -98,6 +98,15 @@ def test_transformer_row_shows_the_profile_that_ran():
     assert "transformer (fast)" in render(RUN, recs)
 
 
+def test_models_with_equal_mean_r2_share_a_rank():
+    recs = [r for r in _records() if r["model"] != "d"]
+    recs += [{**r, "model": "a2", "unit_id": "a2" + r["unit_id"]} for r in recs
+             if r["model"] == "a"]
+    table = trait_table(records_frame(recs))
+    assert table.loc["a", "rank"] == table.loc["a2", "rank"] == 1
+    assert table.loc["c", "rank"] == 3 and table.loc["b", "rank"] == 4
+
+
 def test_models_with_missing_folds_are_not_ranked():
     recs = [r for r in _records() if not (r["model"] == "a" and r["fold"] == 4)]
     table = trait_table(records_frame(recs), {(0, f) for f in range(5)})

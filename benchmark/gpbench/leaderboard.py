@@ -120,7 +120,8 @@ def trait_table(df: pd.DataFrame, folds: set[tuple[int, int]] | None = None) -> 
     summary["n_expected"] = len(expected)
     summary = summary.sort_values(["complete", "r2_mean"], ascending=[False, False])
     ranked = [m for m in summary.index if m in complete]
-    summary["rank"] = pd.Series({m: i + 1 for i, m in enumerate(ranked)}, dtype=float)
+    # equal mean R² share a rank (1, 1, 3), as on the board across datasets
+    summary["rank"] = summary.loc[ranked, "r2_mean"].rank(method="min", ascending=False)
     for col in ("diff", "ci_low", "ci_high", "p_vs_best"):
         summary[col] = np.nan
     if ranked:
