@@ -458,14 +458,33 @@ def test_warm_start_puts_the_linear_model_on_the_residual_path(pool):
                                rtol=1e-4, atol=1e-4)
 
 
-def test_ridge_init_trains_and_can_keep_the_initial_weights():
-    m, X, Y, cut = _fit(options={"init": "ridge", "keep_initial": True, "lr": 3e-2,
-                                 "max_epochs": 8, "patience": 8}, n=160)
-    info = m.fit_info
-    assert 0 <= info["best_epoch"] <= info["epochs_run"]
+def test_ridge_init_trains():
+    m, X, Y, cut = _fit(options={"init": "ridge", "lr": 3e-2, "max_epochs": 8,
+                                 "patience": 8}, n=160)
+    assert 1 <= m.fit_info["best_epoch"] <= m.fit_info["epochs_run"]
     assert pcc(Y[cut:], m.predict(X[cut:])) > 0.5
     with pytest.raises(ValueError):
         TransformerRegressor({"init": "bogus"}, ModelContext(device="cpu"))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_keep_initial_restores_the_initial_weights_when_no_epoch_beats_them(monkeypatch, keep):
+    from gpbench_transformer import train
+
+    def zero_the_weights(self, net, Xt, Yt, opt, avg, gen):  # every epoch: constant output,
+        with torch.no_grad():                              # so its validation PCC is undefined
+            for p in net.parameters():
+                p.zero_()
+        return torch.zeros_like(Yt)
+
+    monkeypatch.setattr(train.TransformerRegressor, "_epoch", zero_the_weights)
+    m, X, Y, cut = _fit(options={"keep_initial": keep, "max_epochs": 3, "patience": 3,
+                                 "ema": 0.0, "calibrate": False, "n_models": 1})
+    pred = np.asarray(m.predict(X[cut:])).ravel()
+    if keep:  # epoch 0 (the initial weights) is the best: restored, not the zeroed net
+        assert m.fit_info["best_epoch"] == 0 and np.ptp(pred) > 1e-3
+    else:  # without it, the first epoch is kept whatever its score
+        assert m.fit_info["best_epoch"] == 1 and np.ptp(pred) < 1e-9
 
 
 def test_refit_trains_on_the_whole_training_fold_for_the_chosen_epochs(monkeypatch):
