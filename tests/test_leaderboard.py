@@ -205,10 +205,12 @@ def test_empty_run_renders():
     assert "No finished units yet" in render({}, [])
 
 
-@pytest.mark.parametrize("n", [1])
-def test_single_fold_has_no_sd(n):
-    md = render(RUN, [_record("a", "T", 0, 0.5)])
-    assert "0.500" in md
+def test_single_fold_has_no_sd():
+    run = {**RUN, "run_config": {**RUN["run_config"], "k": 1}}
+    md = render(run, [_record("a", "T", 0, 0.5)])
+    row = next(line for line in md.splitlines() if line.startswith("| 1 "))
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[3] == "**0.500**" and "±" not in row and "nan" not in row
 
 
 def test_published_rows_on_the_runs_own_published_folds_say_so():

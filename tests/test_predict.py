@@ -101,6 +101,20 @@ def test_new_markers_are_aligned_by_id(data, tmp_path, capsys):
     assert np.isfinite(part.to_numpy()).all()
     # five of 80 markers imputed: close to, but not the same as, the full predictions
     assert np.corrcoef(full["trait1"], part["trait1"])[0, 1] > 0.9
+    # ... and exactly what the five markers at their training means give
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    means = dict(zip(manifest["markers"]["id"],
+                     manifest["groups"][0]["preprocessor"]["means"], strict=True))
+    dropped = np.setdiff1d(np.arange(len(markers)), order)
+    at_means = np.array(dos, dtype=np.float64)
+    for j in dropped:
+        at_means[:, j] = means[str(markers.index[j])]
+    filled = write_matrix(d / "new_at_means.csv", data["ids"], at_means, markers)
+    assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(filled),
+                 "--out", str(tmp_path / "means.csv")]) == 0
+    group = manifest["groups"][0]  # single-trait ridge: one group (and QC) per trait
+    pd.testing.assert_series_equal(table(tmp_path / "means.csv")[group["traits"][0]],
+                                   part[group["traits"][0]], rtol=1e-4)
     # all markers in reverse order, as a CSV instead of a VCF: exactly the same predictions
     reverse = write_matrix(d / "new_reversed.csv", data["ids"], dos[:, ::-1],
                            markers.iloc[::-1])
