@@ -103,8 +103,11 @@ def test_without_valid_uses_own_split_and_refit():
     X, Y = _additive(seed=4)
     (Xt, Yt), _, (Xs, _) = _split(X, Y)
     m = _model(refit_scale=1.2).fit(Xt, Yt, valid=None)
-    assert m.fit_info["valid_source"] == "own split"
-    assert m.fit_info["refit"] and m.fit_info["n_rounds"] >= 1
+    info = m.fit_info
+    assert info["valid_source"] == "own split" and info["refit"]
+    assert info["n_valid"] == round(0.2 * len(Xt)) and info["n_fit"] == len(Xt)
+    assert info["n_rounds"] == max(1, round(info["best_iteration"] * 1.2))
+    assert m.booster.current_iteration() == info["n_rounds"] == m.num_iteration
     assert m.predict(Xs).shape == (len(Xs), 1)
 
 
@@ -146,9 +149,15 @@ def test_thin_markers():
     X = np.array([[0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 0, 1], [1, 1, 1, 0]], dtype=np.int8)
     assert thin_markers(X, 0.0).tolist() == [0, 1, 2, 3]
     assert thin_markers(X, 0.1).tolist() == [0, 2, 3]
-    # the predict side uses the same kept columns
-    m = LightGBMModel({**FAST, "ld_thin": 0.3}, ModelContext())
-    assert m.o["ld_thin"] == 0.3
+    # fit keeps the thinned columns of its training rows, and predict reads only those
+    X, Y = _additive(seed=7)
+    (Xt, Yt), valid, (Xs, _) = _split(X, Y)
+    m = LightGBMModel({**FAST, "ld_thin": 0.3}, ModelContext()).fit(Xt, Yt, valid=valid)
+    assert np.array_equal(m.cols, thin_markers(Xt, 0.3)) and len(m.cols) < X.shape[1]
+    scrambled = Xs.copy()
+    dropped = np.setdiff1d(np.arange(X.shape[1]), m.cols)
+    scrambled[:, dropped] = 1 - scrambled[:, dropped]
+    np.testing.assert_array_equal(m.predict(scrambled), m.predict(Xs))
 
 
 def test_cap_markers_keeps_evenly_spaced_columns():

@@ -112,6 +112,7 @@ def test_test_rows_never_feed_the_filters_or_the_means():
     X[~test, 2] = np.nan  # never called in training, called in the test rows
     X[test, 2] = 1.0
     X[test, 3] = 1000.0  # extreme test values must not move the training mean
+    X[4, 3] = np.nan  # ... that fills this training row's missing call
     X[test, 4] = np.nan  # missing only in the test rows
     X[:2, 5] = np.nan  # missing in training: imputed with the training mean
     train_mean = {j: float(np.nanmean(X[~test, j])) for j in (0, 3, 4, 5)}
@@ -129,6 +130,7 @@ def test_test_rows_never_feed_the_filters_or_the_means():
     # test column 4 was all NaN: filled with the mean of the training rows, not of the test
     assert got["X_pred"][:, 2] == pytest.approx(np.full(test.sum(), train_mean[4]))
     assert got["X"][:2, 3] == pytest.approx([train_mean[5]] * 2)
+    assert 0.0 < train_mean[3] < 1.0 and got["X"][4, 1] == pytest.approx(train_mean[3])
     assert got["X_pred"][:, 1] == pytest.approx(np.full(test.sum(), 1000.0))  # kept as given
     assert pred.shape == (test.sum(), 1)
 
