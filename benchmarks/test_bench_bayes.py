@@ -42,5 +42,9 @@ def test_one_fit_3000_iterations(benchmark, yeast, model):
                                  "cpu_s": round(cpu["s"], 1),
                                  **{k: v for k, v in fitted.fit_info.items()
                                     if k in ("prob_in", "lambda", "n_samples")}})
+    # the fit is a fit: 400 posterior samples (iterations 1,005-3,000, every 5th) and
+    # in-sample predictions that follow the phenotype
+    assert fitted.fit_info["n_samples"] == 400
+    assert np.corrcoef(fitted.predict(X)[:, 0], Y[:, 0])[0, 1] > 0.5
     if model in LIMIT_S:
         assert cpu["s"] < LIMIT_S[model]

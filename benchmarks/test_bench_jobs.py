@@ -43,5 +43,6 @@ def test_jobs_2_vs_jobs_1(benchmark, yeast_dir, tmp_path):
     info = {"cores": cores, "jobs1_s": round(one, 1), "jobs2_s": round(result["wall"], 1),
             "speedup": round(one / result["wall"], 2), "models": MODELS, "traits": TRAITS}
     benchmark.extra_info.update(info)
+    assert one / result["wall"] > 1.2, info  # two workers on two cores beat one
     print(f"\n--jobs 1: {one:.1f} s, --jobs 2: {result['wall']:.1f} s, speed-up "
           f"{one / result['wall']:.2f}x on {cores} cores ({MODELS} on {TRAITS}, 5 folds)")

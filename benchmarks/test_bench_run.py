@@ -48,6 +48,7 @@ def test_collection_run(benchmark, yeast_dir, tmp_path):
                "--data-dir", str(data), "--cache-dir", str(tmp_path / "cache"),
                "--out", str(tmp_path / "run"))
     benchmark.extra_info["wall_min"] = round(benchmark.stats.stats.mean / 60, 1)
+    assert benchmark.stats.stats.mean < 3600, "issue #10's budget is 60 minutes"
 
 
 def test_local_vs_dask_overhead_per_unit(benchmark, tmp_path):
@@ -61,15 +62,17 @@ def test_local_vs_dask_overhead_per_unit(benchmark, tmp_path):
                         reg)
 
     t0 = time.perf_counter()
-    execute(plan(tmp_path / "local"), LocalExecutor(), Environment(registry=reg))
+    summary = execute(plan(tmp_path / "local"), LocalExecutor(), Environment(registry=reg))
     local = time.perf_counter() - t0
+    units = 10
+    assert summary.done == units and not summary.failed
 
     def dask():
         return execute(plan(tmp_path / f"dask{time.time_ns()}"), DaskExecutor(n_workers=2),
                        Environment())
 
-    benchmark.pedantic(dask, rounds=1, iterations=1)
-    units = 10
+    summary = benchmark.pedantic(dask, rounds=1, iterations=1)
+    assert summary.done == units and not summary.failed
     overhead = (benchmark.stats.stats.mean - local) / units
     benchmark.extra_info.update({"local_s": round(local, 2),
                                  "dask_s": round(benchmark.stats.stats.mean, 2),

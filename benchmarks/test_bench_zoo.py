@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 from measure import fit_one_outer_fold
 
@@ -18,8 +19,9 @@ MODELS = ["rkhs", "svr", "rf", "xgboost", "stack"]
 
 @pytest.mark.parametrize("model", MODELS)
 def test_zoo_one_fold(benchmark, yeast, model):
-    info, _ = fit_one_outer_fold(benchmark, yeast, REGISTRY.model(model), ["YPD"], model,
-                                 get_model=REGISTRY.model)
+    info, r2 = fit_one_outer_fold(benchmark, yeast, REGISTRY.model(model), ["YPD"], model,
+                                  get_model=REGISTRY.model)
+    assert np.isfinite(r2) and r2 > 0.1, r2  # the fit learned something on its test fold
     for key in ("weights", "best_iteration", "n_support", "delta"):
         if key in info:
             benchmark.extra_info[key] = info[key]
