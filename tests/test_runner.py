@@ -94,6 +94,14 @@ def test_tuning_with_too_few_scoring_rows_says_so(registry, tmp_path):
     assert all(len(e.splitlines()) == 1 for e in errors)
 
 
+def test_an_inner_split_too_small_to_early_stop_on_says_so(registry, tmp_path):
+    # 10 strains in 5 folds: 8 training rows, of which the inner split keeps about 1.6
+    summary = run(registry, tmp_path, ["spy-val"], dataset="sim", traits=["trait1"],
+                  dataset_options={"n_strains": "10", "n_markers": "30"}, k=5)
+    errors = [r["error"] for r in ResultStore(summary.run_dir).records() if r["status"] != "ok"]
+    assert errors and all("needs at least 2: use fewer --folds" in e for e in errors)
+
+
 def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
     from gpbench.errors import GpbenchError
     from gpbench.runner import TuneConfig

@@ -219,6 +219,11 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     if fit_rows.sum() < 2:
         raise GpbenchError(f"only {int(fit_rows.sum())} measured training samples for "
                            f"{', '.join(unit.traits)}")
+    if valid_rows is not None and valid_rows.sum() < 2:
+        raise GpbenchError(f"the inner validation split of fold {unit.fold} holds "
+                           f"{int(valid_rows.sum())} measured samples of "
+                           f"{', '.join(unit.traits)}; {who} early-stops on it and needs at "
+                           "least 2: use fewer --folds or a larger dataset")
 
     options = dict(unit.options)
     out: dict[str, Any] = {}
