@@ -102,6 +102,24 @@ def test_an_inner_split_too_small_to_early_stop_on_says_so(registry, tmp_path):
     assert errors and all("needs at least 2: use fewer --folds" in e for e in errors)
 
 
+def test_a_multi_trait_unit_whose_fit_rows_miss_a_trait_says_so(registry, tmp_path):
+    from gpbench.protocol import inner_validation_mask, make_folds
+
+    # trait B measured only on fold 0's inner validation samples (which every other test fold
+    # holds some of) and on two of fold 0's test samples: fold 0 has no B to fit on
+    ids = np.array([f"s{i}" for i in range(200)])
+    test0 = make_folds(list(ids), 5, seed=0).test_mask(0, 0)
+    inner = np.zeros(200, bool)
+    inner[~test0] = inner_validation_mask(ids[~test0], 0, 0, 0)
+    b = sorted(np.flatnonzero(inner).tolist() + np.flatnonzero(test0)[:2].tolist())
+    summary = run(registry, tmp_path, ["spy-mt"], traits=["A", "B"],
+                  dataset_options={"n": "200", "b_measured": ",".join(map(str, b))})
+    failed = {r["fold"]: r["error"] for r in ResultStore(summary.run_dir).records()
+              if r["status"] != "ok"}
+    assert list(failed) == [0]
+    assert "trait(s) B have no measured value among the training samples of fold 0" in failed[0]
+
+
 def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
     from gpbench.errors import GpbenchError
     from gpbench.runner import TuneConfig

@@ -219,6 +219,13 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     if fit_rows.sum() < 2:
         raise GpbenchError(f"only {int(fit_rows.sum())} measured training samples for "
                            f"{', '.join(unit.traits)}")
+    if spec.multi_trait:
+        unmeasured = [t for t, n in zip(unit.traits, (~np.isnan(Y[fit_rows])).sum(axis=0),
+                                        strict=True) if n == 0]
+        if unmeasured:
+            raise GpbenchError(f"trait(s) {', '.join(unmeasured)} have no measured value among "
+                               f"the training samples of fold {unit.fold}, so {who} cannot "
+                               "learn them: drop them from --envs or use fewer --folds")
     if valid_rows is not None and valid_rows.sum() < 2:
         raise GpbenchError(f"the inner validation split of fold {unit.fold} holds "
                            f"{int(valid_rows.sum())} measured samples of "

@@ -25,7 +25,12 @@ def indexed_dataset(config: DataConfig) -> Dataset:
     y1 = G[:, 1:6].sum(1) + rng.normal(size=n)
     y2 = G[:, 3:9].sum(1) + rng.normal(size=n)
     y1[::7] = np.nan  # missing values
-    y2[1::9] = np.nan
+    if config.options.get("b_measured"):  # trait B measured on these sample numbers only
+        keep = np.zeros(n, bool)
+        keep[[int(i) for i in str(config.options["b_measured"]).split(",")]] = True
+        y2[~keep] = np.nan
+    else:
+        y2[1::9] = np.nan
     traits = pd.DataFrame({"A": y1, "B": y2}, index=[f"s{i}" for i in range(n)])
     markers = pd.DataFrame({"chrom": ["chr01"] * 20, "pos": np.arange(20)},
                            index=[f"m{i}" for i in range(20)])
@@ -75,7 +80,7 @@ def _space(trial: Any) -> dict[str, Any]:
 @hookimpl
 def register_datasets(register: Any) -> None:
     register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0",
-                         options={"n": 60, "load_sleep": 0}))
+                         options={"n": 60, "load_sleep": 0, "b_measured": ""}))
 
 
 def _by_device(options: dict[str, Any], context: Any) -> dict[str, Any]:
