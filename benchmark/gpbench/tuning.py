@@ -203,9 +203,8 @@ def tune(unit: Unit, env: Environment, d: UnitData,
     completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not completed:
         pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
-        raise GpbenchError(f"{d.who}: no tuning trial completed ({pruned} pruned for a "
-                           f"non-finite score, {len(trials) - pruned} failed: see the trial "
-                           "errors above)")
+        raise GpbenchError(f"{d.who}: no tuning trial completed ({pruned} pruned, "
+                           f"{len(trials) - pruned} failed: see the trial errors above)")
     best = max(completed, key=lambda t: t.value)
     options = best.user_attrs.get("options")
     if options is None:  # a trial stored by an older gpbench: re-run the space on its params
