@@ -27,7 +27,7 @@ import pandas as pd
 from gpbench.errors import DataError
 from gpbench.tables import unique_ids
 
-from .tables import read_numeric_table
+from .tables import read_numeric_table, repeated
 
 log = logging.getLogger("gpbench.files")
 
@@ -79,12 +79,7 @@ def plink_files(path: Path) -> tuple[Path, Path, Path]:
 
 
 def _check_unique(kind: str, names: list[str], where: Path) -> None:
-    seen: set[str] = set()
-    dup = []
-    for n in names:
-        if n in seen and n not in dup:
-            dup.append(n)
-        seen.add(n)
+    dup = repeated(names)
     if dup:
         raise DataError(f"{where}: duplicate {kind} ids {dup[:5]}; every {kind} needs a "
                         "unique id")
@@ -263,7 +258,7 @@ def read_matrix(path: Path, id_column: str | None = None,
     markers = pd.DataFrame({"chrom": pd.Series([None] * frame.shape[1], dtype=object),
                             "pos": np.full(frame.shape[1], np.nan)},
                            index=pd.Index(list(frame.columns), name="marker"))
-    _check_unique("marker", list(frame.columns), path)
+    # repeated marker names were refused by read_numeric_table with the header
     ids, values = _take([str(i) for i in frame.index], frame.to_numpy(dtype=np.float32),
                         select)
     return Genotypes(ids, values, markers, (path,), "matrix")

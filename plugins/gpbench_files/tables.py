@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,17 @@ from gpbench.tables import unique_ids
 # cells read as missing (besides the empty cell)
 NA_VALUES = ["NA", "NaN", "nan", "N/A", "n/a", "NULL", "null", ".", "-", "?"]
 _DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
+
+
+def repeated(names: Iterable[str]) -> list[str]:
+    """The names that occur more than once, in the order of their second occurrence."""
+    seen: set[str] = set()
+    dup: list[str] = []
+    for n in names:
+        if n in seen and n not in dup:
+            dup.append(n)
+        seen.add(n)
+    return dup
 
 
 def _open_text(path: Path):
@@ -96,9 +108,9 @@ def read_numeric_table(path: Path, id_column: str | None = None, what: str = "va
     if len(columns) < 2:
         raise DataError(f"{path}: only an id column; add one column per "
                         f"{'trait' if what == 'phenotype' else 'marker'}")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        raise DataError(f"{path}: the header names column(s) {repeated[:5]} more than once; "
+    twice = repeated(columns)
+    if twice:
+        raise DataError(f"{path}: the header names column(s) {twice[:5]} more than once; "
                         "give every column its own name")
     try:
         # the header's names as cleaned above ("id ," and '"id"' name the column id)
