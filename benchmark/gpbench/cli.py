@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="N Optuna trials inside the training set before the final fit")
     pred.add_argument("--tune-metric", default=None, metavar="METRIC",
                       help="metric the tuning maximises on the inner split (default r2)")
-    # None = not given (--load refuses them); the defaults are applied in _cmd_predict
+    # None = not given (--load refuses them); _cmd_predict applies run's defaults
     pred.add_argument("--maf", type=float, default=None,
                       help="marker QC on the training individuals (as in `run`; default 0.01)")
     pred.add_argument("--min-call-rate", type=float, default=None, metavar="RATE",
@@ -367,7 +367,7 @@ def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from . import predict
-    from .api import default_cache_dir, resolve_traits
+    from .api import RunConfig, default_cache_dir, resolve_traits
     from .plugins import load_registry
     from .runner import TuneConfig
     from .types import DataConfig
@@ -416,9 +416,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         trained = predict.train(
             registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
             tune=TuneConfig(args.tune, metric=args.tune_metric or "r2") if args.tune else None,
-            seed=0 if args.seed is None else args.seed, n_threads=n_threads,
-            device=args.device, maf=0.01 if args.maf is None else args.maf,
-            min_call_rate=0.5 if args.min_call_rate is None else args.min_call_rate,
+            # flags not given take `run`'s defaults (RunConfig's)
+            seed=RunConfig.seed if args.seed is None else args.seed, n_threads=n_threads,
+            device=args.device, maf=RunConfig.maf if args.maf is None else args.maf,
+            min_call_rate=(RunConfig.min_call_rate if args.min_call_rate is None
+                           else args.min_call_rate),
             data_config=data_config)
         if args.save is not None:
             print(f"saved model: {predict.save(trained, args.save)}", file=sys.stderr)

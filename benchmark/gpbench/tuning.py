@@ -36,12 +36,15 @@ if TYPE_CHECKING:
     from .runner import Environment, Unit
 
 
+MIN_SCORE_ROWS = 3  # measured rows a trait needs on the scoring split to be scored
+
+
 def _score(metric: MetricSpec, Y: np.ndarray, P: np.ndarray) -> float:
     """Mean of a registered metric over traits, each on its measured rows (higher = better)."""
     vals = []
     for j in range(Y.shape[1]):
         m = ~np.isnan(Y[:, j])
-        if m.sum() < 3:
+        if m.sum() < MIN_SCORE_ROWS:
             continue
         value = float(metric.fn(Y[m, j], P[m, j]))
         vals.append(value if metric.higher_is_better else -value)
@@ -165,9 +168,10 @@ def tune(unit: Unit, env: Environment, d: UnitData,
     metric = env.get_registry().metric(cfg.metric)  # unknown names fail before any trial
     rows = tuning_rows(unit, d)
     n_score = int(max((~np.isnan(d.Y[rows.score])).sum(axis=0), default=0))
-    if n_score < 3:  # _score needs 3 measured rows of a trait; every trial would be pruned
+    if n_score < MIN_SCORE_ROWS:  # no trait could be scored: every trial would be pruned
         raise GpbenchError(f"{d.who}: the training fold leaves {n_score} measured rows to score "
-                           "tuning trials, 3 needed; use fewer --folds or run without --tune")
+                           f"tuning trials, {MIN_SCORE_ROWS} needed; use fewer --folds or run "
+                           "without --tune")
     storage = cfg.storage
     tmp = None
     if cfg.jobs > 1 and storage is None:
