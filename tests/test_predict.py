@@ -103,8 +103,8 @@ def test_new_markers_are_aligned_by_id(data, tmp_path, capsys):
     assert np.corrcoef(full["trait1"], part["trait1"])[0, 1] > 0.9
     # ... and exactly what the five markers at their training means give
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
-    means = dict(zip(manifest["markers"]["id"],
-                     manifest["groups"][0]["preprocessor"]["means"], strict=True))
+    group = manifest["groups"][0]  # single-trait ridge: one group (and QC) per trait
+    means = dict(zip(manifest["markers"]["id"], group["preprocessor"]["means"], strict=True))
     dropped = np.setdiff1d(np.arange(len(markers)), order)
     at_means = np.array(dos, dtype=np.float64)
     for j in dropped:
@@ -112,7 +112,6 @@ def test_new_markers_are_aligned_by_id(data, tmp_path, capsys):
     filled = write_matrix(d / "new_at_means.csv", data["ids"], at_means, markers)
     assert main(["predict", "--load", str(tmp_path / "m"), "--new", str(filled),
                  "--out", str(tmp_path / "means.csv")]) == 0
-    group = manifest["groups"][0]  # single-trait ridge: one group (and QC) per trait
     pd.testing.assert_series_equal(table(tmp_path / "means.csv")[group["traits"][0]],
                                    part[group["traits"][0]], rtol=1e-4)
     # all markers in reverse order, as a CSV instead of a VCF: exactly the same predictions

@@ -87,8 +87,7 @@ def test_tuning_with_too_few_scoring_rows_says_so(registry, tmp_path):
     summary = run(registry, tmp_path, ["spy"], dataset="sim",
                   traits=["trait1"], dataset_options={"n_strains": "12", "n_markers": "30"},
                   k=4, tune=TuneConfig(2))
-    errors = [r["error"] for r in ResultStore(summary.run_dir).records()
-              if r["status"] != "ok"]
+    errors = [r["error"] for r in summary.failed]
     assert errors and all("measured rows to score tuning trials, 3 needed" in e
                           for e in errors)
     assert all(len(e.splitlines()) == 1 for e in errors)
@@ -98,7 +97,7 @@ def test_an_inner_split_too_small_to_early_stop_on_says_so(registry, tmp_path):
     # 10 strains in 5 folds: 8 training rows, of which the inner split keeps about 1.6
     summary = run(registry, tmp_path, ["spy-val"], dataset="sim", traits=["trait1"],
                   dataset_options={"n_strains": "10", "n_markers": "30"}, k=5)
-    errors = [r["error"] for r in ResultStore(summary.run_dir).records() if r["status"] != "ok"]
+    errors = [r["error"] for r in summary.failed]
     assert errors and all("needs at least 2: use fewer --folds" in e for e in errors)
 
 
@@ -114,8 +113,7 @@ def test_a_multi_trait_unit_whose_fit_rows_miss_a_trait_says_so(registry, tmp_pa
     b = sorted(np.flatnonzero(inner).tolist() + np.flatnonzero(test0)[:2].tolist())
     summary = run(registry, tmp_path, ["spy-mt"], traits=["A", "B"],
                   dataset_options={"n": "200", "b_measured": ",".join(map(str, b))})
-    failed = {r["fold"]: r["error"] for r in ResultStore(summary.run_dir).records()
-              if r["status"] != "ok"}
+    failed = {r["fold"]: r["error"] for r in summary.failed}
     assert list(failed) == [0]
     assert "trait(s) B have no measured value among the training samples of fold 0" in failed[0]
 
