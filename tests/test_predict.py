@@ -78,6 +78,17 @@ def test_one_go_without_save_gives_the_same_predictions(data, tmp_path):
     pd.testing.assert_frame_equal(table(tmp_path / "a.csv"), table(tmp_path / "b.csv"))
 
 
+def test_a_constant_trait_is_refused_in_one_line(data, tmp_path, capsys):
+    ids = data["ids"]  # any 20 genotyped individuals; every one of them has the value 1
+    pheno = write_phenotypes(tmp_path / "flat.csv", pd.DataFrame({"flat": 1.0}, index=ids))
+    capsys.readouterr()
+    assert main(["predict", "--geno", str(data["new"]), "--pheno", str(pheno), "--new",
+                 str(data["new"]), "--out", str(tmp_path / "p.csv"), "--model", "bayesb"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert "trait 'flat' takes the one value 1 in all 20 measured individuals" in errors[0]
+
+
 def test_new_markers_are_aligned_by_id(data, tmp_path, capsys):
     """Shuffled marker order, 5 training markers missing, 2 extra markers: the missing ones
     are imputed with the training means (a warning says how many), the extra ones ignored."""

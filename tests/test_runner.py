@@ -118,6 +118,20 @@ def test_a_multi_trait_unit_whose_fit_rows_miss_a_trait_says_so(registry, tmp_pa
     assert "trait(s) B have no measured value among the training samples of fold 0" in failed[0]
 
 
+def test_a_trait_constant_in_the_training_rows_says_so(registry, tmp_path):
+    from gpbench.protocol import make_folds
+
+    # a rare binary trait whose 3 cases all fall in fold 0's test fold: fold 0 trains on zeros
+    ids = [f"s{i}" for i in range(60)]
+    cases = np.flatnonzero(make_folds(ids, 5, seed=0).test_mask(0, 0))[:3]
+    summary = run(registry, tmp_path, ["spy", "ridge"], traits=["B"],
+                  dataset_options={"b_cases": ",".join(map(str, cases))})
+    failed = {(r["model"], r["fold"]): r["error"] for r in summary.failed}
+    assert sorted(failed) == [("ridge", 0), ("spy", 0)]
+    assert all("trait 'B' takes the one value 0 in all" in e and "drop it from --envs" in e
+               for e in failed.values())
+
+
 def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
     from gpbench.errors import GpbenchError
     from gpbench.runner import TuneConfig

@@ -8,7 +8,7 @@ fold) and tuning (trials inside it) stand on this module; it imports neither of 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,19 @@ def _fit_rows(measured: np.ndarray, train: np.ndarray, inner: np.ndarray,
     if not uses_validation:
         return train & measured, None
     return train & ~inner & measured, train & inner & measured
+
+
+def constant_trait(Y: np.ndarray, rows: np.ndarray,
+                   traits: Sequence[str]) -> tuple[str, float, int] | None:
+    """The first trait whose measured values in ``rows`` are all equal, as (name, value,
+    count), or None. A model can learn nothing from it (e.g. a rare binary trait whose cases
+    all fall in the test fold), so the host refuses it before any model is fitted."""
+    for j, trait in enumerate(traits):
+        values = Y[rows, j]
+        values = values[~np.isnan(values)]
+        if len(values) and np.ptp(values) == 0:
+            return trait, float(values[0]), len(values)
+    return None
 
 
 def fit_predict(spec: ModelSpec, options: Mapping[str, Any], context: ModelContext,

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import GpbenchError, UnknownNameError
-from .fitting import UnitData, _check_predictions, _fit_rows
+from .fitting import UnitData, _check_predictions, _fit_rows, constant_trait
 from .plugins import PluginInfo, Registry
 from .preprocess import FoldPreprocessor
 from .protocol import inner_validation_mask
@@ -98,6 +98,10 @@ def train(registry: Registry, ds: Dataset, model: str, traits: list[str],
         if measured.sum() < 2:
             raise GpbenchError(f"only {int(measured.sum())} measured individuals for "
                                f"{', '.join(group)}; nothing to fit on")
+        if constant := constant_trait(Y, measured, group):
+            raise GpbenchError(f"trait {constant[0]!r} takes the one value {constant[1]:g} in "
+                               f"all {constant[2]} measured individuals, so there is nothing "
+                               "to learn: drop it from --envs")
         train_rows = np.ones(len(ids), dtype=bool)
         inner = inner_validation_mask(ids, seed, 0, 0, inner_fraction)
         chosen = dict(options)

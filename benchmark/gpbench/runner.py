@@ -26,7 +26,7 @@ import numpy as np
 
 from . import __version__
 from .errors import GpbenchError
-from .fitting import _fit_rows, describe_error, fit_predict, unit_data
+from .fitting import _fit_rows, constant_trait, describe_error, fit_predict, unit_data
 from .plugins import Registry, load_registry
 from .tuning import is_tunable, tune
 from .types import DataConfig, Dataset, ModelContext
@@ -226,6 +226,10 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
             raise GpbenchError(f"trait(s) {', '.join(unmeasured)} have no measured value among "
                                f"the training samples of fold {unit.fold}, so {who} cannot "
                                "learn them: drop them from --envs or use fewer --folds")
+    if constant := constant_trait(Y, fit_rows, unit.traits):
+        raise GpbenchError(f"trait {constant[0]!r} takes the one value {constant[1]:g} in all "
+                           f"{constant[2]} measured training samples of fold {unit.fold}, "
+                           f"so {who} has nothing to learn: drop it from --envs")
     if valid_rows is not None and valid_rows.sum() < 2:
         raise GpbenchError(f"the inner validation split of fold {unit.fold} holds "
                            f"{int(valid_rows.sum())} measured samples of "

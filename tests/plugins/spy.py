@@ -29,6 +29,9 @@ def indexed_dataset(config: DataConfig) -> Dataset:
         keep = np.zeros(n, bool)
         keep[[int(i) for i in str(config.options["b_measured"]).split(",")]] = True
         y2[~keep] = np.nan
+    elif config.options.get("b_cases"):  # a rare binary trait B: 1 on these samples, else 0
+        y2 = np.zeros(n)
+        y2[[int(i) for i in str(config.options["b_cases"]).split(",")]] = 1.0
     else:
         y2[1::9] = np.nan
     traits = pd.DataFrame({"A": y1, "B": y2}, index=[f"s{i}" for i in range(n)])
@@ -80,7 +83,7 @@ def _space(trial: Any) -> dict[str, Any]:
 @hookimpl
 def register_datasets(register: Any) -> None:
     register(DatasetSpec("indexed", indexed_dataset, "sample index in column 0",
-                         options={"n": 60, "load_sleep": 0, "b_measured": ""}))
+                         options={"n": 60, "load_sleep": 0, "b_measured": "", "b_cases": ""}))
 
 
 def _by_device(options: dict[str, Any], context: Any) -> dict[str, Any]:
