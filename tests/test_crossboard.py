@@ -12,6 +12,8 @@ import pytest
 
 from gpbench.crossboard import (
     cross_board,
+    dataset_friedman,
+    dataset_scores,
     friedman_from_ranks,
     friedman_nemenyi,
     groups_within,
@@ -80,6 +82,40 @@ def test_friedman_needs_three_models_and_three_tasks():
     assert fr is None and "at least 3 models" in why and "2 model(s)" in why
     fr, why = friedman_nemenyi(R2.iloc[:2])
     assert fr is None and "2 task(s)" in why
+
+
+def test_datasets_as_blocks_weigh_each_dataset_once():
+    # wheat has three traits on which a wins, rice and pine one each on which c wins
+    r2 = _wide([("wheat", "E1", .5, .4, .3, .1), ("wheat", "E2", .5, .4, .3, .1),
+                ("wheat", "E3", .5, .4, .3, .1), ("rice", "h", .1, .2, .4, .0),
+                ("pine", "d", .1, .2, .4, .0), ("mice", "w", .3, .3, .2, .1)],
+               ["a", "b", "c", "null"])
+    scores = dataset_scores(r2)
+    assert list(scores.index) == ["wheat", "rice", "pine", "mice"]
+    assert (-scores.loc["wheat"]).tolist() == [1, 2, 3, 4]
+    assert (-scores.loc["mice"]).tolist() == [1.5, 1.5, 3, 4]
+    by_task, _ = friedman_nemenyi(r2)
+    by_dataset, why = dataset_friedman(r2)
+    assert why == "" and by_dataset.blocks == "datasets" and by_dataset.n_tasks == 4
+    # over tasks a leads (wheat counts three times); over datasets b, second everywhere, does
+    assert by_task.mean_ranks.idxmin() == "a" and by_dataset.mean_ranks.idxmin() == "b"
+    assert by_dataset.mean_ranks["b"] == pytest.approx((2 + 2 + 2 + 1.5) / 4)
+    assert by_dataset.mean_ranks["a"] == pytest.approx((1 + 3 + 3 + 1.5) / 4)
+    assert by_dataset.mean_ranks["c"] == pytest.approx((3 + 1 + 1 + 3) / 4)
+    assert by_dataset.mean_ranks["null"] == 4.0
+    assert by_dataset.cd == pytest.approx(nemenyi_cd(4, 4))
+    assert by_dataset.cd > by_task.cd
+    assert "Over 4 datasets (each model ranked by its mean rank" in \
+        " ".join(separation_statement(by_dataset))
+
+
+def test_datasets_as_blocks_need_three_datasets_with_more_tasks_than_datasets():
+    assert dataset_friedman(R2) == (None, "Every dataset has one task here, so datasets as "
+                                          "blocks are the tasks.")
+    two = _wide([("wheat", "E1", .5, .4, .3), ("wheat", "E2", .5, .3, .4),
+                 ("rice", "h", .1, .2, .4)], ["a", "b", "c"])
+    fr, why = dataset_friedman(two)
+    assert fr is None and "at least 3 datasets" in why and "2 dataset(s)" in why
 
 
 # ------------------------------------------------------------------ Demšar (2006) example
@@ -287,6 +323,30 @@ def test_write_cross_board_and_parse_its_exports(tmp_path):
     assert not (tables / "folds.tex").exists()
     _check_latex((tables / "summary.tex").read_text(), len(summary), summary.shape[1])
     _check_latex((tables / "pairs.tex").read_text(), 3, 6)
+
+
+def test_write_cross_board_with_datasets_as_blocks(tmp_path):
+    from gpbench.results import ResultStore, atomic_write_json
+
+    dirs = _store(tmp_path)
+    pine = _records({"a": {"d": [.3, .3, .3]}, "b": {"d": [.2, .2, .2]},
+                     "c": {"d": [.1, .1, .1]}}, "pine")
+    atomic_write_json(tmp_path / "pine" / "run.json", _run("pine"))
+    store = ResultStore(tmp_path / "pine")
+    for rec in pine:
+        store.write(rec)
+    out = tmp_path / "cross"
+    md = write_cross_board([*dirs, tmp_path / "pine"], out).read_text()
+    assert "### Datasets as blocks" in md and "Over 3 datasets" in md
+    assert "![Critical-difference diagram, datasets as blocks](cd_diagram_datasets.png)" in md
+    assert (out / "cd_diagram_datasets.png").stat().st_size > 1000
+    friedman = pd.read_csv(out / "tables" / "friedman_datasets.csv")
+    assert friedman["n_datasets"].tolist() == [3] and friedman["n_models"].tolist() == [3]
+    assert len(pd.read_csv(out / "tables" / "pairs_datasets.csv")) == 3
+    # with two datasets the section says why there is no test, and no table is written
+    md = write_cross_board(dirs, tmp_path / "two").read_text()
+    assert "### Datasets as blocks" in md and "at least 3 datasets" in md
+    assert not (tmp_path / "two" / "tables" / "friedman_datasets.csv").exists()
 
 
 def _check_latex(tex, n_rows, n_cols):

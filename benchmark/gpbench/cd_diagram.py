@@ -73,7 +73,7 @@ def cd_diagram(fr: Friedman, title: str | None = None) -> Figure:
     ax.set_ylim(y_rows + n_rows * row_step, y_cd - 0.35)  # y grows downwards
     verdict = (f"Friedman p = {fr.p_value:.3g}" + ("" if fr.rejects else
                                                     " (not significant: no pair separated)"))
-    ax.set_title(title or f"Mean rank over {fr.n_tasks} tasks (Nemenyi, α = {fr.alpha}); "
+    ax.set_title(title or f"Mean rank over {fr.n_tasks} {fr.blocks} (Nemenyi, α = {fr.alpha}); "
                  f"{verdict}", fontsize=9)
     return fig
 

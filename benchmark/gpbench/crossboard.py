@@ -4,7 +4,10 @@ A *task* is one trait of one dataset. Per task, each model's score is its mean R
 over the outer test folds and repeats of that dataset's run. Across tasks the board gives each
 model's mean rank (rank 1 = highest R²; ties share the average rank), wins, R² relative to the
 best model of each task, and coverage; a Friedman test over tasks with the Nemenyi post-hoc
-critical difference (Demšar 2006) says which pairs of models the benchmark separates.
+critical difference (Demšar 2006) says which pairs of models the benchmark separates. Traits of
+one dataset share its individuals and folds and are often correlated, so tasks are not
+independent blocks; the same test with *datasets* as blocks (each model's mean rank over the
+dataset's traits, ranked within the dataset) is the conservative check beside it.
 """
 
 from __future__ import annotations
@@ -45,11 +48,12 @@ class RunSource:
 
 @dataclass(frozen=True)
 class Friedman:
-    """Friedman test over tasks and the Nemenyi critical difference of its mean ranks."""
+    """Friedman test over blocks (tasks, or datasets) and the Nemenyi critical difference of
+    its mean ranks."""
 
     models: tuple[str, ...]  # the models present in every task, best mean rank first
-    mean_ranks: pd.Series  # model -> mean rank over all tasks (1 = best)
-    n_tasks: int
+    mean_ranks: pd.Series  # model -> mean rank over all blocks (1 = best)
+    n_tasks: int  # the number of blocks
     statistic: float  # Friedman chi-square, corrected for ties (scipy)
     p_value: float
     iman_davenport: float  # F_F = (N-1) chi2 / (N(k-1) - chi2), the less conservative form
@@ -59,6 +63,7 @@ class Friedman:
     alpha: float
     pairs: pd.DataFrame  # model_a, model_b, rank_a, rank_b, difference, separated
     groups: tuple[tuple[str, ...], ...]  # maximal runs of models no pair of which is separated
+    blocks: str = "tasks"  # what the blocks are: "tasks" (dataset x trait) or "datasets"
 
     @property
     def rejects(self) -> bool:
@@ -79,6 +84,8 @@ class CrossBoard:
     friedman_note: str  # why the test could not run, or "" when it ran
     notes: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "label: unit_id: error" of failed units
+    dataset_friedman: Friedman | None = None  # the same test with datasets as blocks
+    dataset_friedman_note: str = ""  # why that test did not run, or ""
 
 
 # ------------------------------------------------------------------ ranks and summaries
@@ -188,18 +195,21 @@ def groups_within(mean_ranks: pd.Series, cd: float) -> tuple[tuple[str, ...], ..
     return tuple(tuple(names[a:b + 1]) for a, b in maximal)
 
 
-def friedman_nemenyi(r2: pd.DataFrame, alpha: float = ALPHA) -> tuple[Friedman | None, str]:
-    """Friedman test over the rows (tasks) of ``r2`` for the columns with no missing value.
+def friedman_nemenyi(r2: pd.DataFrame, alpha: float = ALPHA,
+                     blocks: str = "tasks") -> tuple[Friedman | None, str]:
+    """Friedman test over the rows (``blocks``, e.g. tasks) of ``r2`` (higher = better) for the
+    columns with no missing value.
 
     Returns the result, or None and a sentence saying why the test cannot run (it needs at
-    least 3 models present in every task and at least 3 tasks).
+    least 3 models present in every task and at least 3 blocks).
     """
     complete = r2.dropna(axis=1, how="any")
     k, n = complete.shape[1], complete.shape[0]
     if k < 3 or n < 3:
-        have = f"{k} model(s) present in every task and {n} task(s)"
+        have = f"{k} model(s) present in every task and {n} {blocks.rstrip('s')}(s)"
         return None, (f"The Friedman test needs at least 3 models present in every task and at "
-                      f"least 3 tasks; this board has {have}. Add models, traits or datasets.")
+                      f"least 3 {blocks}; this board has {have}. Add models, traits or "
+                      "datasets.")
     ranks = task_ranks(complete)
     mean_ranks = ranks.mean().sort_values()
     if (ranks.nunique(axis=1) == 1).all():  # every model tied on every task: nothing to test
@@ -220,7 +230,24 @@ def friedman_nemenyi(r2: pd.DataFrame, alpha: float = ALPHA) -> tuple[Friedman |
     pairs = pd.DataFrame(rows, columns=["model_a", "model_b", "rank_a", "rank_b", "difference",
                                         "separated"])
     return Friedman(tuple(mean_ranks.index), mean_ranks, n, chi2, p, f, f_p, q, cd, alpha,
-                    pairs, groups_within(mean_ranks, cd)), ""
+                    pairs, groups_within(mean_ranks, cd), blocks), ""
+
+
+def dataset_scores(r2: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset for the models present in every task: minus each model's mean rank
+    over the dataset's traits (so higher = better, as ``friedman_nemenyi`` expects). A dataset
+    with many traits then weighs as much as a dataset with one."""
+    complete = r2.dropna(axis=1, how="any")
+    ranks = task_ranks(complete)
+    return -ranks.groupby(level=0, sort=False).mean()
+
+
+def dataset_friedman(r2: pd.DataFrame, alpha: float = ALPHA) -> tuple[Friedman | None, str]:
+    """``friedman_nemenyi`` with datasets as blocks, or None and why it is not given."""
+    n_datasets = r2.index.get_level_values(0).nunique()
+    if n_datasets == len(r2):
+        return None, "Every dataset has one task here, so datasets as blocks are the tasks."
+    return friedman_nemenyi(dataset_scores(r2), alpha, blocks="datasets")
 
 
 def separation_statement(fr: Friedman) -> list[str]:
@@ -228,7 +255,9 @@ def separation_statement(fr: Friedman) -> list[str]:
     k = len(fr.models)
     perfect = ("" if np.isfinite(fr.iman_davenport) else
                ": every task ranks the models in the same order")
-    head = (f"Over {fr.n_tasks} tasks and the {k} models present in all of them, the Friedman "
+    over = ("tasks and the" if fr.blocks == "tasks" else
+            f"{fr.blocks} (each model ranked by its mean rank over the dataset's traits) and the")
+    head = (f"Over {fr.n_tasks} {over} {k} models present in all tasks, the Friedman "
             f"test {'rejects' if fr.rejects else 'does not reject'} equal mean ranks "
             f"(χ² = {fr.statistic:.2f}, p = {fr.p_value:.3g}; Iman-Davenport F = "
             f"{fr.iman_davenport:.2f}, p = {fr.iman_davenport_p:.3g}"
@@ -245,7 +274,7 @@ def separation_statement(fr: Friedman) -> list[str]:
     lines = [head, ""]
     if not fr.rejects:
         lines.append(f"So the benchmark separates none of the {len(fr.pairs)} pairs at "
-                     f"α = {fr.alpha}: its tasks cannot tell these models apart.")
+                     f"α = {fr.alpha}: its {fr.blocks} cannot tell these models apart.")
         return lines
     if len(sep):
         lines.append(f"It separates {len(sep)} of {len(fr.pairs)} pairs (rank difference > "
@@ -341,6 +370,7 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
     r2 = r2[list(summary.index)]
     pcc = pcc[list(summary.index)]
     fr, why = friedman_nemenyi(r2, alpha)
+    dfr, dwhy = dataset_friedman(r2, alpha) if fr is not None else (None, "")
     dropped = [m for m in r2.columns if r2[m].isna().any()]
     if fr is not None and dropped:
         notes.append(f"Left out of the Friedman test and the CD diagram (missing on some tasks): "
@@ -349,7 +379,8 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
         notes.append(f"With {fr.n_tasks} tasks and {len(fr.models)} models the chi-square "
                      "approximation of the Friedman test is rough (Demšar 2006 asks for about "
                      "10 tasks and 5 models); read the p-value as indicative.")
-    return CrossBoard(sources, folds, tasks, r2, pcc, summary, fr, why, notes, failed)
+    return CrossBoard(sources, folds, tasks, r2, pcc, summary, fr, why, notes, failed, dfr,
+                      dwhy)
 
 
 def load_cross_board(run_dirs: Sequence[Path], alpha: float = ALPHA) -> CrossBoard:
@@ -375,8 +406,10 @@ def _wide_rows(wide: pd.DataFrame, higher_better: bool = True) -> list[list[str]
 
 
 def render_cross(board: CrossBoard, cd_image: str | None = None,
-                 title: str = "Leaderboard across datasets") -> str:
-    """Markdown of ``board``; ``cd_image`` is the CD diagram's file name beside it, if drawn."""
+                 title: str = "Leaderboard across datasets",
+                 dataset_cd_image: str | None = None) -> str:
+    """Markdown of ``board``; ``cd_image`` (``dataset_cd_image``) is the file name of the CD
+    diagram with tasks (datasets) as blocks beside it, if drawn."""
     out = [f"# {title}", ""]
     rows = [[s.label, s.run_dir, f"{s.k}-fold, seed {s.seed}, {s.repeats} repeat(s)",
              f"`{s.fold_sha256[:12]}`"] for s in board.sources]
@@ -410,6 +443,18 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
                     "left); a thick bar joins models whose mean ranks differ by less than the "
                     "CD, i.e. that the Nemenyi test cannot tell apart at "
                     f"α = {board.friedman.alpha}.", ""]
+        out += ["### Datasets as blocks", "",
+                "The traits of one dataset share its individuals and folds and are often "
+                "correlated, so the tasks above are not independent and their CD is optimistic. "
+                "The conservative check ranks the models within each dataset by their mean "
+                "rank over its traits and tests over datasets.", ""]
+        if board.dataset_friedman is None:
+            out += [board.dataset_friedman_note, ""]
+        else:
+            out += separation_statement(board.dataset_friedman) + [""]
+            if dataset_cd_image:
+                out += [f"![Critical-difference diagram, datasets as blocks]"
+                        f"({dataset_cd_image})", ""]
     headers = ["dataset", "trait", *board.r2.columns]
     out += ["## R² per task", "", "Mean over outer test folds (and repeats); **bold** = best "
             "of the task; – = not run.", "",

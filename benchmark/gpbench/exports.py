@@ -19,7 +19,7 @@ from .leaderboard import expected_folds, records_frame, trait_table
 from .results import atomic_write_bytes
 
 if TYPE_CHECKING:
-    from .crossboard import CrossBoard
+    from .crossboard import CrossBoard, Friedman
 
 FOLD_COLUMNS = ["dataset", "trait", "model", "repeat", "fold", "r2", "pcc", "mse", "n_test",
                 "n_fit"]
@@ -155,19 +155,23 @@ def write_run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
 def cross_tables(board: CrossBoard) -> dict[str, pd.DataFrame]:
     """The cross-dataset board's tables: summary, per-task R² and PCC (wide), tasks (long),
     Friedman result, Nemenyi pairs and the per-fold scores of every run."""
-    fr = board.friedman
-    friedman = pd.DataFrame([{
-        "n_models": len(fr.models), "n_tasks": fr.n_tasks, "chi2": fr.statistic,
-        "p_value": fr.p_value, "iman_davenport_F": fr.iman_davenport,
-        "iman_davenport_p": fr.iman_davenport_p, "alpha": fr.alpha, "q_alpha": fr.q_alpha,
-        "critical_difference": fr.cd}] if fr is not None else [])
+    def friedman(fr: Friedman | None) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "n_models": len(fr.models), "n_tasks": fr.n_tasks, "chi2": fr.statistic,
+            "p_value": fr.p_value, "iman_davenport_F": fr.iman_davenport,
+            "iman_davenport_p": fr.iman_davenport_p, "alpha": fr.alpha, "q_alpha": fr.q_alpha,
+            "critical_difference": fr.cd}] if fr is not None else [])
+
+    by_dataset = board.dataset_friedman
     return {
         "summary": board.summary.reset_index(),
         "r2": board.r2.reset_index(),
         "pcc": board.pcc.reset_index(),
         "tasks": board.tasks,
-        "friedman": friedman,
-        "pairs": fr.pairs if fr is not None else pd.DataFrame(),
+        "friedman": friedman(board.friedman),
+        "pairs": board.friedman.pairs if board.friedman is not None else pd.DataFrame(),
+        "friedman_datasets": friedman(by_dataset).rename(columns={"n_tasks": "n_datasets"}),
+        "pairs_datasets": by_dataset.pairs if by_dataset is not None else pd.DataFrame(),
         "folds": board.folds,
     }
 
@@ -176,14 +180,16 @@ _CAPTIONS = {"summary": "Models over all tasks (dataset x trait)",
              "r2": "Mean R² per task", "pcc": "Mean PCC per task",
              "tasks": "Per task and model: mean R², PCC, folds and rank",
              "friedman": "Friedman test over tasks and Nemenyi critical difference",
-             "pairs": "Nemenyi pairwise comparisons of mean ranks"}
+             "pairs": "Nemenyi pairwise comparisons of mean ranks",
+             "friedman_datasets": "Friedman test over datasets and Nemenyi critical difference",
+             "pairs_datasets": "Nemenyi pairwise comparisons of mean ranks over datasets"}
 
 
 def write_cross_tables(board: CrossBoard, out_dir: Path) -> list[Path]:
     """Write every table of ``board`` into ``out_dir`` (CSV + LaTeX; folds as CSV only)."""
     paths: list[Path] = []
     for name, df in cross_tables(board).items():
-        if df.empty and name in ("friedman", "pairs"):
+        if df.empty and name.startswith(("friedman", "pairs")):
             continue
         paths += write_table(df, out_dir, name, latex=name != "folds",
                              caption=_CAPTIONS.get(name))

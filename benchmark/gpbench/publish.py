@@ -28,15 +28,20 @@ def write_leaderboard(run_dir: Path, out: Path | None = None, show_params: bool 
 
 
 def write_cross_board(run_dirs: Sequence[Path], out_dir: Path, alpha: float = ALPHA) -> Path:
-    """Write ``leaderboard.md``, ``cd_diagram.png`` and ``tables/`` for ``run_dirs`` into
-    ``out_dir``; returns the markdown's path."""
+    """Write ``leaderboard.md``, ``cd_diagram.png`` (and ``cd_diagram_datasets.png``, with
+    datasets as blocks) and ``tables/`` for ``run_dirs`` into ``out_dir``; returns the
+    markdown's path."""
     board = load_cross_board(run_dirs, alpha)
     out_dir = Path(out_dir)
-    image = None
+    image = dataset_image = None
     if board.friedman is not None:
         atomic_write_bytes(out_dir / "cd_diagram.png", cd_diagram_png(board.friedman))
         image = "cd_diagram.png"
+    if board.dataset_friedman is not None:
+        dataset_image = "cd_diagram_datasets.png"
+        atomic_write_bytes(out_dir / dataset_image, cd_diagram_png(board.dataset_friedman))
     write_cross_tables(board, out_dir / "tables")
     target = out_dir / "leaderboard.md"
-    atomic_write_bytes(target, render_cross(board, image).encode())
+    atomic_write_bytes(target, render_cross(board, image,
+                                            dataset_cd_image=dataset_image).encode())
     return target
