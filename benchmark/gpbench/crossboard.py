@@ -254,7 +254,7 @@ def separation_statement(fr: Friedman) -> list[str]:
     """Plain-language sentences: which pairs the benchmark separates at ``fr.alpha``."""
     k = len(fr.models)
     perfect = ("" if np.isfinite(fr.iman_davenport) else
-               ": every task ranks the models in the same order")
+               f": every {fr.blocks.rstrip('s')} ranks the models in the same order")
     over = ("tasks and the" if fr.blocks == "tasks" else
             f"{fr.blocks} (each model ranked by its mean rank over the dataset's traits) and the")
     head = (f"Over {fr.n_tasks} {over} {k} models present in all tasks, the Friedman "

@@ -154,7 +154,8 @@ def write_run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
 
 def cross_tables(board: CrossBoard) -> dict[str, pd.DataFrame]:
     """The cross-dataset board's tables: summary, per-task R² and PCC (wide), tasks (long),
-    Friedman result, Nemenyi pairs and the per-fold scores of every run."""
+    Friedman results and Nemenyi pairs (tasks, and datasets, as blocks) and the per-fold scores
+    of every run."""
     def friedman(fr: Friedman | None) -> pd.DataFrame:
         return pd.DataFrame([{
             "n_models": len(fr.models), "n_tasks": fr.n_tasks, "chi2": fr.statistic,
