@@ -13,6 +13,11 @@ from gpbench import DataConfig, Dataset, DatasetSpec, ModelSpec, hookimpl
 SEEN: list[dict[str, Any]] = []
 
 
+def _samples(text: Any) -> list[int]:
+    """Sample numbers from a dataset option written as a comma list ("3,17,40")."""
+    return [int(i) for i in str(text).split(",")]
+
+
 def indexed_dataset(config: DataConfig) -> Dataset:
     n = int(config.options.get("n", 60))
     if config.options.get("load_sleep"):  # a slow dataset: loading must not count as a unit
@@ -27,11 +32,11 @@ def indexed_dataset(config: DataConfig) -> Dataset:
     y1[::7] = np.nan  # missing values
     if config.options.get("b_measured"):  # trait B measured on these sample numbers only
         keep = np.zeros(n, bool)
-        keep[[int(i) for i in str(config.options["b_measured"]).split(",")]] = True
+        keep[_samples(config.options["b_measured"])] = True
         y2[~keep] = np.nan
     elif config.options.get("b_cases"):  # a rare binary trait B: 1 on these samples, else 0
         y2 = np.zeros(n)
-        y2[[int(i) for i in str(config.options["b_cases"]).split(",")]] = 1.0
+        y2[_samples(config.options["b_cases"])] = 1.0
     else:
         y2[1::9] = np.nan
     traits = pd.DataFrame({"A": y1, "B": y2}, index=[f"s{i}" for i in range(n)])
