@@ -77,6 +77,21 @@ def test_render_shows_best_reference_rows_header_and_failures():
     assert "## Overall" in md
 
 
+def test_header_names_every_environment_the_records_were_computed_in():
+    recs = _records()
+    for rec in recs:
+        rec["versions"].update(python="3.11.7", numpy="2.4.6", sklearn="1.9.1")
+    assert "- versions: gpbench 0.1, python 3.11.7, numpy 2.4.6, scikit-learn 1.9.1;" \
+        in render(RUN, recs)
+    for rec in recs:
+        if rec["model"] == "c" and rec["fold"] < 2:  # two units run on another machine
+            rec["versions"].update(python="3.12.3", numpy="2.5.2")
+    md = render(RUN, recs)
+    assert ("- versions: gpbench 0.1, python 3.11.7, numpy 2.4.6, scikit-learn 1.9.1 "
+            "(13 records: a, b, c); gpbench 0.1, python 3.12.3, numpy 2.5.2, scikit-learn 1.9.1 "
+            "(2 records: c);") in md
+
+
 def test_published_rows_are_apart_with_metric_and_protocol():
     md = render(RUN, _records())
     published = md.split("Published figures for T")[1].split("## ")[0]

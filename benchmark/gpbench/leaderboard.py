@@ -142,11 +142,31 @@ def _pm(mean: float, sd: float, bold: bool = False) -> str:
     return f"**{text}**" if bold else text
 
 
+def _versions(ok: list[dict[str, Any]]) -> str:
+    """The library versions the records were computed with: one set, or each distinct set with
+    its record count and models (units of one run computed on different machines)."""
+    sets: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for rec in ok:
+        v = rec.get("versions") or {}
+        key = tuple(str(v.get(k, "?")) for k in ("gpbench", "python", "numpy", "sklearn"))
+        sets.setdefault(key, []).append(rec)
+
+    def text(key: tuple[str, ...]) -> str:
+        return f"gpbench {key[0]}, python {key[1]}, numpy {key[2]}, scikit-learn {key[3]}"
+
+    if len(sets) <= 1:
+        return text(next(iter(sets), ("?",) * 4))
+    parts = []
+    for key, recs in sorted(sets.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        models = ", ".join(sorted({str(r.get("model")) for r in recs}))
+        parts.append(f"{text(key)} ({len(recs)} records: {models})")
+    return "; ".join(parts)
+
+
 def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
     ds = run.get("dataset", {})
     cfg = run.get("run_config") or run.get("config", {})
     ok = [r for r in records if r.get("status") == "ok"]
-    versions = ok[0].get("versions", {}) if ok else {}
     plugins = sorted({f"{r['versions']['plugin']['name']} "
                       f"{r['versions']['plugin'].get('version') or ''}".strip()
                       for r in ok if (r.get("versions") or {}).get("plugin")})
@@ -173,9 +193,7 @@ def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
                         "none (each model's options as listed in its records)"),
         f"- device: {cfg.get('device', '?')}"
         + (f" (resolved to {cfg['device_kind']})" if cfg.get("device_kind") else ""),
-        f"- versions: gpbench {versions.get('gpbench', '?')}, python "
-        f"{versions.get('python', '?')}, numpy {versions.get('numpy', '?')}, scikit-learn "
-        f"{versions.get('sklearn', '?')}; model plugins: {', '.join(plugins) or '-'}; "
+        f"- versions: {_versions(ok)}; model plugins: {', '.join(plugins) or '-'}; "
         f"dataset plugin: {dataset_plugin}",
     ]
     if run.get("git_commit"):
