@@ -46,6 +46,37 @@ def test_run_then_leaderboard_from_stored_results(capsys, tmp_path):
     assert "resuming: 6 of 6 units already done" in capsys.readouterr().err
 
 
+def test_status_counts_done_failed_and_missing_units_without_running(capsys, tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--models", "ridge,gblup", "--dataset", "sim", "--envs", "Trait1",
+                 "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
+                 "--folds", "3", "--out", str(out), "--cache-dir", str(tmp_path / "c"),
+                 "--no-report"]) == 0
+    capsys.readouterr()
+    assert main(["status", str(out), "--check"]) == 0
+    table = capsys.readouterr().out
+    assert [line.split()[:5] for line in table.splitlines()[2:4]] == [
+        ["sim", "ridge", "3", "0", "0"], ["sim", "gblup", "3", "0", "0"]]
+
+    gblup = sorted((out / "results").glob("gblup--*.json"))
+    gblup[0].unlink()  # a unit not run yet
+    gblup[1].write_text("{")  # a record cut off mid-write
+    (out / "results" / "gblup--Trait1--r0f9--000000000000.json").write_text(
+        gblup[2].read_text().replace(gblup[2].stem, "gblup--Trait1--r0f9--000000000000"))
+    records_before = sorted(p.name for p in (out / "results").iterdir())
+    assert main(["status", str(out), str(out)]) == 0  # no --check: informational
+    text = capsys.readouterr().out
+    assert ["sim", "gblup", "1", "0", "2"] in [line.split()[:5] for line in text.splitlines()]
+    assert "gblup: complete in 0 of 2 run directories; units left: sim (2), sim (2)" in text
+    assert "1 result file(s) belong to no unit listed in run.json" in text
+    assert f"unreadable record {gblup[1].name}" in text
+    assert main(["status", str(out), "--check"]) == 1
+    assert sorted(p.name for p in (out / "results").iterdir()) == records_before  # read only
+
+    assert main(["status", str(tmp_path / "c")]) == 2
+    assert "has no run.json listing its units" in capsys.readouterr().err
+
+
 def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):
     args = ["run", "--models", "lasso", "--dataset", "sim", "--envs", "trait1",
             "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",

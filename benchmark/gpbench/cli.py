@@ -249,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--print", action="store_true", help="also print it")
     board.add_argument("--params", action="store_true",
                        help="add the options chosen by --tune in every fold")
+
+    stat = sub.add_parser("status", help="what run directories hold: units done, failed and "
+                          "missing per model (nothing is run)")
+    stat.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
+                      help="run directories written by `gpbench run`")
+    stat.add_argument("--check", action="store_true",
+                      help="exit with status 1 unless every listed unit has an ok record")
     return parser
 
 
@@ -581,8 +588,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_status(args: argparse.Namespace) -> int:
+    from .status import render_status, run_status
+
+    statuses = [run_status(d) for d in args.run_dir]
+    print(render_status(statuses), end="")
+    complete = all(m.complete for s in statuses for m in s.models)
+    return 1 if args.check and not complete else 0
+
+
 COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
-            "leaderboard": _cmd_leaderboard, "report": _cmd_report}
+            "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status}
 
 
 def _terminate(signum: int, frame: Any) -> None:
