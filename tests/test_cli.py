@@ -75,6 +75,8 @@ def test_status_counts_done_failed_and_missing_units_without_running(capsys, tmp
 
     assert main(["status", str(tmp_path / "c")]) == 2
     assert "has no run.json listing its units" in capsys.readouterr().err
+    assert main(["status", str(out), str(tmp_path / "c")]) == 0  # e.g. runs/*/ with cross/
+    assert "skipped: " in capsys.readouterr().err
 
 
 def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):

@@ -591,8 +591,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from .status import render_status, run_status
 
-    statuses = [run_status(d) for d in args.run_dir]
+    statuses, skipped = [], []
+    for run_dir in args.run_dir:
+        try:
+            statuses.append(run_status(run_dir))
+        except GpbenchError as exc:  # e.g. the cross board's directory in runs/*/
+            if len(args.run_dir) == 1:
+                raise
+            skipped.append(str(exc))
+    if not statuses:
+        raise GpbenchError("none of these is a run directory; pass the --out directories of "
+                           "`gpbench run`")
     print(render_status(statuses), end="")
+    for why in skipped:
+        print(f"gpbench: skipped: {why}", file=sys.stderr)
     complete = all(m.complete for s in statuses for m in s.models)
     return 1 if args.check and not complete else 0
 
