@@ -79,6 +79,24 @@ def test_status_counts_done_failed_and_missing_units_without_running(capsys, tmp
     assert "skipped: " in capsys.readouterr().err
 
 
+def test_records_copied_from_another_run_directory_are_not_rerun(capsys, tmp_path):
+    def args(out, models):
+        return ["run", "--models", models, "--dataset", "sim", "--envs", "Trait1",
+                "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
+                "--folds", "2", "--out", str(out), "--cache-dir", str(tmp_path / "c"),
+                "--no-report"]
+
+    assert main(args(tmp_path / "elsewhere", "ridge")) == 0  # another machine's run
+    assert main(args(tmp_path / "here", "gblup")) == 0
+    for rec in (tmp_path / "elsewhere" / "results").glob("*.json"):
+        (tmp_path / "here" / "results" / rec.name).write_bytes(rec.read_bytes())
+    capsys.readouterr()
+    assert main(args(tmp_path / "here", "gblup,ridge")) == 0
+    assert "resuming: 4 of 4 units already done" in capsys.readouterr().err
+    board = (tmp_path / "here" / "leaderboard.md").read_text()
+    assert "ridge" in board and "gblup" in board
+
+
 def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):
     args = ["run", "--models", "lasso", "--dataset", "sim", "--envs", "trait1",
             "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
