@@ -16,7 +16,7 @@ from typing import Any
 from tabulate import tabulate
 
 from .errors import GpbenchError
-from .leaderboard import load_run_files
+from .leaderboard import listed_records, load_run_files
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,10 @@ def run_status(run_dir: Path) -> RunStatus:
         raise GpbenchError(f"{run_dir} has no run.json listing its units; pass the --out "
                            "directory of a `gpbench run`")
     by_id = {r["unit_id"]: r for r in records}
-    listed = {uid for ids in units.values() for uid in ids}
     name = (run.get("dataset") or {}).get("name") or run_dir.name
     order = list((run.get("run_config") or {}).get("models") or [])
-    status = RunStatus(run_dir, stray=sum(uid not in listed for uid in by_id),
+    # the leaderboard's own test of which records count, so both name the same strays
+    status = RunStatus(run_dir, stray=listed_records(run, records)[1],
                        unreadable=list(unreadable))
     for model in order + sorted(set(units) - set(order)):
         recs = [by_id[uid] for uid in units.get(model, []) if uid in by_id]
