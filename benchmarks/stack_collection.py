@@ -6,8 +6,8 @@ highest mean test R² on that task: chosen after seeing the test folds, so the c
 favours the member) and the member the stack's own inner CV ranks first on each fold (what a
 user would pick without an ensemble). Then counts tasks won and runs a Wilcoxon signed-rank
 test of the per-task differences, and the same over per-dataset mean differences (traits of one
-dataset are not independent). Tasks without every fold of the stack and its members are
-skipped and listed.
+dataset are not independent; their table is printed too). Tasks without every fold of the
+stack and its members are skipped and listed.
 
     python benchmarks/stack_collection.py leaderboard/collection/*/ [--model stack]
 """
@@ -81,6 +81,8 @@ def main() -> None:
     print(table.round(4).to_markdown(index=False))
     # traits of one dataset are not independent: the same tests on per-dataset means too
     by_dataset = table.groupby("dataset")[["minus_best", "minus_inner_pick"]].mean()
+    print("\n" + by_dataset.assign(tasks=table.groupby("dataset").size())
+          .round(4).to_markdown())
     for col, what in [("minus_best", "its best member (chosen on the test folds)"),
                       ("minus_inner_pick", "the member its inner CV ranks first")]:
         for d, unit in [(table[col].dropna(), "tasks"), (by_dataset[col].dropna(), "datasets")]:
