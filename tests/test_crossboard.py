@@ -432,6 +432,7 @@ def test_multi_dataset_run_from_the_command_line(tmp_path, capsys, multi_registr
             "--envs", "sim-a:trait1,Trait3;trait3", "--no-report"]
     assert main(args) == 1  # sim-broken cannot be loaded; the others ran
     err = capsys.readouterr().err
+    assert "ridge, gblup, mean on 4 datasets (sim-a, sim-b, sim-c, sim-broken)" in err
     assert "sim-broken: FAILED: sim-broken: the files are missing" in err
     for ds in ("sim-a", "sim-b", "sim-c"):
         assert (base / ds / "leaderboard.md").exists() and (base / ds / "tables").is_dir()
@@ -450,6 +451,11 @@ def test_multi_dataset_run_from_the_command_line(tmp_path, capsys, multi_registr
     assert list(board.r2.index) == [("sim-b", "trait2"), ("sim-c", "trait1"),
                                     ("sim-c", "trait2"), ("sim-c", "trait3")]
     assert "needs at least 3 models" in (tmp_path / "d" / "cross" / "leaderboard.md").read_text()
+    # a trailing comma is a list of one
+    capsys.readouterr()
+    assert main(["run", "--models", "mean", "--dataset", "sim-b,", "--folds", "2", "--out",
+                 str(tmp_path / "e"), "--cache-dir", str(tmp_path / "c"), "--no-report"]) == 0
+    assert "mean on 1 dataset (sim-b)" in capsys.readouterr().err
     # the board of stored runs, re-rendered by `gpbench leaderboard DIR DIR ...`
     capsys.readouterr()
     out = tmp_path / "again"

@@ -548,7 +548,8 @@ def _cmd_run_many(args: argparse.Namespace, base: Any, registry: Any) -> int:
                             [n for n in names if registry.dataset(n).in_collection])
     executor = _executor(args)
     command = "gpbench " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    print(f"gpbench: {', '.join(base.models)} on {len(datasets)} datasets "
+    print(f"gpbench: {', '.join(base.models)} on {len(datasets)} "
+          f"dataset{'s' if len(datasets) != 1 else ''} "
           f"({', '.join(datasets)})", file=sys.stderr)
     summary = run_many(base, datasets, ",".join(args.traits) if args.traits else None,
                        registry, out_base=args.out, executor=executor,
