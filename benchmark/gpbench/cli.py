@@ -256,6 +256,24 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run directories written by `gpbench run`")
     stat.add_argument("--check", action="store_true",
                       help="exit with status 1 unless every listed unit has an ok record")
+
+    ver = sub.add_parser("verify", help="rerun a sample of a run directory's stored units and "
+                         "compare their predictions with the records (nothing is written)")
+    ver.add_argument("run_dir", type=Path, help="a run directory written by `gpbench run`")
+    ver.add_argument("--models", type=_csv, default=None,
+                     help="comma-separated models to check (default: all in the directory)")
+    ver.add_argument("--sample", type=int, default=3, metavar="N",
+                     help="units to rerun, drawn at random (default 3)")
+    ver.add_argument("--all", action="store_true", help="rerun every recomputable unit")
+    ver.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")
+    ver.add_argument("--tolerance", type=float, default=1e-6, metavar="T",
+                     help="largest prediction difference accepted, as a share of the sd of "
+                     "the observed test values (default 1e-6)")
+    ver.add_argument("--jobs", type=int, default=1, help="units rerun in parallel")
+    ver.add_argument("--data-dir", type=Path, default=None,
+                     help="the dataset's raw files (else GPBENCH_DATA_DIR, else the run's "
+                     "recorded --data-dir when it exists here, else the cache/download)")
+    ver.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
     return parser
 
 
@@ -610,8 +628,25 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 1 if args.check and not complete else 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import render_verify, verify_run
+
+    if args.sample < 1 and not args.all:
+        raise GpbenchError("--sample must be at least 1 (or use --all)")
+    result = verify_run(args.run_dir, models=args.models,
+                        sample=None if args.all else args.sample, seed=args.seed,
+                        data_dir=_data_dir(args), cache_dir=args.cache_dir, jobs=args.jobs)
+    print(render_verify(result, args.tolerance), end="")
+    if not result.checks:
+        print("gpbench: nothing to verify: no stored record matches a unit this gpbench "
+              "plans (see above)", file=sys.stderr)
+        return 1
+    return 0 if all(c.agrees(args.tolerance) for c in result.checks) else 1
+
+
 COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
-            "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status}
+            "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status,
+            "verify": _cmd_verify}
 
 
 def _terminate(signum: int, frame: Any) -> None:

@@ -1,0 +1,75 @@
+"""`gpbench verify`: stored units are recomputed and compared with their records, nothing is
+written, and a tampered record or one of other code is reported."""
+import json
+
+import pytest
+
+from gpbench.cli import main
+
+
+@pytest.fixture()
+def run_dir(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--models", "ridge,mean", "--dataset", "sim", "--envs", "Trait1,Trait2",
+                 "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
+                 "--folds", "3", "--out", str(out), "--cache-dir", str(tmp_path / "c"),
+                 "--no-report"]) == 0
+    return out
+
+
+def _files(run_dir):
+    return {p.name: p.read_bytes() for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def test_verify_reruns_units_and_writes_nothing(run_dir, tmp_path, capsys):
+    before = _files(run_dir)
+    capsys.readouterr()
+    assert main(["verify", str(run_dir), "--all", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "9 of 9 recomputable records rerun" in out  # ridge 2 traits x 3 folds, mean 3 folds
+    assert "all 9 agree within 1e-06 x sd(y)" in out
+    assert _files(run_dir) == before
+    assert main(["verify", str(run_dir), "--models", "ridge", "--sample", "2",
+                 "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 6 recomputable records rerun" in out and "mean " not in out
+
+
+def test_a_tampered_record_is_reported_and_fails(run_dir, tmp_path, capsys):
+    path = sorted((run_dir / "results").glob("ridge--trait2--r0f1--*.json"))[0]
+    rec = json.loads(path.read_text())
+    rec["predictions"]["trait2"]["y_pred"][0] += 0.5  # one prediction edited by hand
+    path.write_text(json.dumps(rec))
+    capsys.readouterr()
+    assert main(["verify", str(run_dir), "--models", "ridge", "--all",
+                 "--cache-dir", str(tmp_path / "c")]) == 1
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if "DIFFERS" in line)
+    assert row.split()[:2] == ["ridge", "r0f1"] and " 0.5 " in row
+    assert "1 of 6 disagree beyond 1e-06 x sd(y)" in out
+
+
+def test_records_of_other_code_are_counted_not_rerun(run_dir, tmp_path, capsys, monkeypatch):
+    import gpbench.api
+
+    real = gpbench.api._plugin_record
+
+    def changed(*args, **kwargs):  # as if the ridge plugin's source had been edited
+        record = real(*args, **kwargs)
+        return {**record, "code_sha256": "0" * 64} if args[1].name == "ridge" else record
+
+    monkeypatch.setattr(gpbench.api, "_plugin_record", changed)
+    capsys.readouterr()
+    assert main(["verify", str(run_dir), "--all", "--cache-dir", str(tmp_path / "c")]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 recomputable records rerun" in out
+    assert "ridge: 6 record(s) not recomputable here" in out
+    assert main(["verify", str(run_dir), "--models", "ridge",
+                 "--cache-dir", str(tmp_path / "c")]) == 1
+    assert "nothing to verify" in capsys.readouterr().err
+
+
+def test_verify_names_what_is_missing(run_dir, capsys):
+    assert main(["verify", str(run_dir), "--models", "gblup"]) == 2
+    assert "has no finished unit of gblup; it holds ridge, mean" in capsys.readouterr().err
+    assert main(["verify", str(run_dir), "--sample", "0"]) == 2
