@@ -47,6 +47,11 @@ def test_a_tampered_record_is_reported_and_fails(run_dir, tmp_path, capsys):
     row = next(line for line in out.splitlines() if "DIFFERS" in line)
     assert row.split()[:2] == ["ridge", "r0f1"] and " 0.5 " in row
     assert "1 of 6 disagree beyond 1e-06 x sd(y)" in out
+    del rec["predictions"]  # a record with metrics only cannot be checked: it fails too
+    path.write_text(json.dumps(rec))
+    assert main(["verify", str(run_dir), "--models", "ridge", "--all",
+                 "--cache-dir", str(tmp_path / "c")]) == 1
+    assert "the record stores no predictions to compare" in capsys.readouterr().out
 
 
 def test_records_of_other_code_are_counted_not_rerun(run_dir, tmp_path, capsys, monkeypatch):

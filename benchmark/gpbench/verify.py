@@ -86,6 +86,8 @@ def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
                          error=f"the rerun failed: {str(fresh.get('error')).splitlines()[0]}")
     recomputed = {t: m.get("r2") for t, m in (fresh.get("metrics") or {}).items()}
     worst, relative, error = 0.0, 0.0, None
+    if not stored.get("predictions"):
+        error = "the record stores no predictions to compare"
     for trait, old in (stored.get("predictions") or {}).items():
         new = (fresh.get("predictions") or {}).get(trait)
         if new is None or list(new["sample"]) != list(old["sample"]):
