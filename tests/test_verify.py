@@ -78,3 +78,5 @@ def test_verify_names_what_is_missing(run_dir, capsys):
     assert main(["verify", str(run_dir), "--models", "gblup"]) == 2
     assert "has no finished unit of gblup; it holds ridge, mean" in capsys.readouterr().err
     assert main(["verify", str(run_dir), "--sample", "0"]) == 2
+    assert main(["verify", str(run_dir / "results")]) == 2
+    assert "has no run.json listing its units" in capsys.readouterr().err

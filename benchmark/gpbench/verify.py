@@ -113,6 +113,9 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
 
     run_dir = Path(run_dir)
     run, records = load_run(run_dir)
+    if not run.get("units"):
+        raise GpbenchError(f"{run_dir} has no run.json listing its units; pass the --out "
+                           "directory of a `gpbench run`")
     ok = [r for r in records if r.get("status", "ok") == "ok"]
     finished = {r["model"] for r in ok}
     order = list((run.get("run_config") or {}).get("models") or []) + sorted(finished)
