@@ -77,6 +77,16 @@ def read_run(run_dir: Path) -> dict[str, Any] | None:
     return run if isinstance(run, dict) else None
 
 
+def units_by_model(run: Mapping[str, Any], run_dir: Path) -> dict[str, list[str]]:
+    """The unit ids run.json ``run`` lists per model; a GpbenchError naming ``run_dir`` when it
+    lists none (not a run directory, e.g. the cross board's)."""
+    units = run.get("units_by_model")
+    if not isinstance(units, dict):
+        raise GpbenchError(f"{run_dir} has no run.json listing its units; pass the --out "
+                           "directory of a `gpbench run`")
+    return units
+
+
 def check_compatible(run_dir: Path, new: Mapping[str, Any]) -> dict[str, Any] | None:
     """Raise RunConfigMismatch when ``run_dir`` holds another configuration than ``new``;
     return the stored run.json (None for a new directory)."""

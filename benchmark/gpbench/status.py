@@ -15,8 +15,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from .errors import GpbenchError
 from .leaderboard import listed_records, load_run_files
+from .runconfig import units_by_model
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,7 @@ def run_status(run_dir: Path) -> RunStatus:
     """The status of every model run.json of ``run_dir`` lists."""
     run_dir = Path(run_dir)
     run, records, unreadable = load_run_files(run_dir)
-    units = run.get("units_by_model")
-    if not isinstance(units, dict):
-        raise GpbenchError(f"{run_dir} has no run.json listing its units; pass the --out "
-                           "directory of a `gpbench run`")
+    units = units_by_model(run, run_dir)
     by_id = {r["unit_id"]: r for r in records}
     name = (run.get("dataset") or {}).get("name") or run_dir.name
     order = list((run.get("run_config") or {}).get("models") or [])

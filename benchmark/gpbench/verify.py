@@ -13,6 +13,7 @@ recomputed here and is counted as such.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +95,9 @@ def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
             error = f"{trait}: the rerun predicts other samples than the record"
             continue
         diff = np.abs(np.asarray(new["y_pred"], float) - np.asarray(old["y_pred"], float))
+        largest = float(diff.max(initial=0.0))
         scale = float(np.std(np.asarray(old["y_true"], float))) or 1.0
-        worst = max(worst, float(diff.max(initial=0.0)))
-        relative = max(relative, float(diff.max(initial=0.0)) / scale)
+        worst, relative = max(worst, largest), max(relative, largest / scale)
     return UnitCheck(**common, recomputed_r2=recomputed, max_abs_diff=worst,
                      relative_diff=relative, error=error)
 
@@ -109,13 +110,12 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     from .executors import LocalExecutor
     from .leaderboard import load_run
     from .plugins import load_registry
+    from .runconfig import units_by_model
     from .runner import Environment
 
     run_dir = Path(run_dir)
     run, records = load_run(run_dir)
-    if not run.get("units"):
-        raise GpbenchError(f"{run_dir} has no run.json listing its units; pass the --out "
-                           "directory of a `gpbench run`")
+    units_by_model(run, run_dir)  # raises for a directory that is not a run directory
     ok = [r for r in records if r.get("status", "ok") == "ok"]
     finished = {r["model"] for r in ok}
     order = list((run.get("run_config") or {}).get("models") or []) + sorted(finished)
@@ -134,10 +134,7 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     planned = {u.unit_id: u for u in plan.units}
     by_id = {r["unit_id"]: r for r in ok if r["model"] in chosen}
     matched = sorted(uid for uid in by_id if uid in planned)
-    unmatched: dict[str, int] = {}
-    for uid, rec in by_id.items():
-        if uid not in planned:
-            unmatched[rec["model"]] = unmatched.get(rec["model"], 0) + 1
+    unmatched = Counter(rec["model"] for uid, rec in by_id.items() if uid not in planned)
     picked = matched if sample is None else sorted(
         random.Random(seed).sample(matched, min(sample, len(matched))))
     fresh: dict[str, dict[str, Any]] = {}
@@ -146,7 +143,7 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
                lambda unit, rec: fresh.__setitem__(unit.unit_id, rec),
                env or Environment(registry=registry))
     checks = [compare(by_id[uid], fresh[uid]) for uid in picked]
-    return VerifyResult(run_dir, checks, len(matched), unmatched)
+    return VerifyResult(run_dir, checks, len(matched), dict(unmatched))
 
 
 def render_verify(result: VerifyResult, tolerance: float) -> str:
