@@ -18,6 +18,7 @@ from gpbench.download import sha256_file
 from gpbench.leaderboard import load_run, records_frame
 from gpbench.protocol import FoldPlan
 from gpbench.publish import write_cross_board, write_leaderboard
+from gpbench.results import ResultStore
 from gpbench_metrics import pcc, r2
 
 ROOT = Path(__file__).parents[1]
@@ -110,15 +111,12 @@ def test_committed_cross_board_is_rendered_from_the_runs(tmp_path, monkeypatch):
         assert table.read_bytes() == (committed / "tables" / table.name).read_bytes(), table.name
 
 
-@pytest.mark.parametrize("run_dir", _committed_runs(), ids=str)
-def test_committed_records_score_their_own_test_fold(run_dir):
-    """Every committed record predicts only samples of its own outer test fold (per the fold file
-    it names, whose sha256 it carries), and its metrics are those of its stored predictions."""
-    run_dir = ROOT / run_dir
-    _, records = load_run(run_dir)
+def _check_scores_own_test_fold(records: list[dict], folds_dir: Path) -> None:
+    """Each ok record predicts only samples of its own outer test fold (per the fold file it
+    names in ``folds_dir``, whose sha256 it carries), with metrics equal to its predictions'."""
     folds = {}
     for rec in (r for r in records if r.get("status") == "ok"):
-        path = run_dir / "folds" / rec["fold_file"]
+        path = folds_dir / rec["fold_file"]
         if path not in folds:
             folds[path] = (sha256_file(path), FoldPlan.load(path, rec["k"], rec["seed"]))
         sha, plan = folds[path]
@@ -131,3 +129,30 @@ def test_committed_records_score_their_own_test_fold(run_dir):
             assert metrics["n_test"] == len(y)
             assert metrics["r2"] == pytest.approx(r2(y, yhat), abs=1e-9), (rec["unit_id"], trait)
             assert metrics["pcc"] == pytest.approx(pcc(y, yhat), abs=1e-9), (rec["unit_id"], trait)
+
+
+@pytest.mark.parametrize("run_dir", _committed_runs(), ids=str)
+def test_committed_records_score_their_own_test_fold(run_dir):
+    """Every committed record scores only its own outer test fold."""
+    run_dir = ROOT / run_dir
+    _check_scores_own_test_fold(load_run(run_dir)[1], run_dir / "folds")
+
+
+def _pending_dirs() -> list[Path]:
+    pending = ROOT / "leaderboard" / "pending"
+    return sorted(p.relative_to(ROOT) for p in pending.glob("*") if (p / "results").is_dir())
+
+
+@pytest.mark.parametrize("pending_dir", _pending_dirs(), ids=str)
+def test_pending_records_are_finished_units_on_the_collection_folds(pending_dir):
+    """leaderboard/pending holds finished units of models not yet on the collection board: each
+    on its dataset's committed collection folds, scoring its own test fold, of a model the
+    collection run does not list (a model enters the board only by a run over all its units)."""
+    records, unreadable = ResultStore(ROOT / pending_dir).scan()
+    assert not unreadable, unreadable
+    assert records and all(r["status"] == "ok" for r in records)
+    dataset = pending_dir.name
+    assert {r["dataset"] for r in records} == {dataset}
+    run, _ = load_run(COLLECTION / dataset)
+    assert not {r["model"] for r in records} & set(run["units_by_model"]), "already on the board"
+    _check_scores_own_test_fold(records, COLLECTION / dataset / "folds")

@@ -1,6 +1,7 @@
 """`gpbench verify`: stored units are recomputed and compared with their records, nothing is
 written, and a tampered record or one of other code is reported."""
 import json
+import os
 
 import pytest
 
@@ -80,3 +81,41 @@ def test_verify_names_what_is_missing(run_dir, capsys):
     assert main(["verify", str(run_dir), "--sample", "0"]) == 2
     assert main(["verify", str(run_dir / "results")]) == 2
     assert "has no run.json listing its units" in capsys.readouterr().err
+
+
+def test_records_store_where_they_ran(run_dir):
+    rec = json.loads(sorted((run_dir / "results").glob("ridge--*.json"))[0].read_text())
+    assert rec["host"]["threads"] == (os.cpu_count() or 1)  # --jobs 1, no --threads: all cores
+    assert rec["host"]["cpu"] and isinstance(rec["versions"]["libraries"], dict)
+
+
+def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
+    """Each unit reruns with the thread count its record stores; a record without one (older
+    gpbench) with ``threads``, and the render says so."""
+    from gpbench.runner import run_unit
+    from gpbench.verify import render_verify, verify_run
+
+    paths = sorted((run_dir / "results").glob("ridge--*.json"))
+    edited, older = (json.loads(p.read_text()) for p in paths[:2])
+    edited["host"]["threads"] = 3
+    del older["host"]["threads"], older["host"]["cpu"]
+    for path, rec in zip(paths[:2], (edited, older), strict=True):
+        path.write_text(json.dumps(rec))
+    seen = {}
+
+    class Spy:  # runs the units in this process and notes their thread counts
+        def run(self, units, on_result, env):
+            for unit in units:
+                seen[unit.unit_id] = unit.n_threads
+                on_result(unit, run_unit(unit, env))
+
+    result = verify_run(run_dir, models=["ridge"], sample=None, cache_dir=tmp_path / "c",
+                        executor=Spy(), threads=2)
+    assert seen.pop(edited["unit_id"]) == 3 and seen.pop(older["unit_id"]) == 2
+    assert set(seen.values()) == {os.cpu_count() or 1} and len(seen) == 4
+    assert result.threads_unknown == 1
+    assert all(c.agrees(1e-6) for c in result.checks)  # ridge: the same under any count
+    text = render_verify(result, 1e-6)
+    assert "1 record(s) do not store the thread count" in text
+    row = next(line for line in text.splitlines() if line.startswith("ridge") and " ? " in line)
+    assert row.split()[1] == f"r{older['repeat']}f{older['fold']}"

@@ -270,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="largest prediction difference accepted, as a share of the sd of "
                      "the observed test values (default 1e-6)")
     ver.add_argument("--jobs", type=int, default=1, help="units rerun in parallel")
+    ver.add_argument("--threads", type=int, default=1, metavar="N",
+                     help="threads of a rerun whose record does not store the count it ran "
+                     "with (default 1; others rerun with their own)")
     ver.add_argument("--data-dir", type=Path, default=None,
                      help="the dataset's raw files (else GPBENCH_DATA_DIR, else the run's "
                      "recorded --data-dir when it exists here, else the cache/download)")
@@ -633,9 +636,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     if args.sample < 1 and not args.all:
         raise GpbenchError("--sample must be at least 1 (or use --all)")
+    if args.threads < 1:
+        raise GpbenchError(f"--threads must be at least 1, got {args.threads}")
     result = verify_run(args.run_dir, models=args.models,
                         sample=None if args.all else args.sample, seed=args.seed,
-                        data_dir=_data_dir(args), cache_dir=args.cache_dir, jobs=args.jobs)
+                        data_dir=_data_dir(args), cache_dir=args.cache_dir, jobs=args.jobs,
+                        threads=args.threads)
     print(render_verify(result, args.tolerance), end="")
     if not result.checks:
         print("gpbench: nothing to verify: no stored record matches a unit this gpbench "

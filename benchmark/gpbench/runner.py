@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -166,13 +167,43 @@ class Environment:
 # ------------------------------------------------------------------ evaluation
 
 
+# numerical libraries whose version is recorded when the unit's model loaded them
+_LIBRARIES = ("scipy", "torch", "lightgbm", "xgboost")
+
+
 def _versions(entry_plugin: Any) -> dict[str, Any]:
     import sklearn
 
+    loaded = {name: str(getattr(sys.modules[name], "__version__", "?"))
+              for name in _LIBRARIES if name in sys.modules}
     return {"gpbench": __version__, "python": platform.python_version(),
-            "numpy": np.__version__, "sklearn": sklearn.__version__,
+            "numpy": np.__version__, "sklearn": sklearn.__version__, "libraries": loaded,
             "plugin": {"name": entry_plugin.name, "distribution": entry_plugin.distribution,
                        "version": entry_plugin.version}}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what :mod:`platform` reports."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _host(unit: Unit) -> dict[str, Any]:
+    """Where a unit ran. The thread count is kept because float sums in another order can
+    change an SGD-trained model's predictions in the last digits (``gpbench verify`` reruns
+    a unit with it); the CPU and torch's kernel set because other vector kernels can too."""
+    host = {"machine": platform.machine(), "node": platform.node(), "pid": os.getpid(),
+            "cpu": cpu_model(), "threads": unit.n_threads}
+    if "torch" in sys.modules:
+        host["torch_cpu_capability"] = str(sys.modules["torch"].backends.cpu
+                                           .get_cpu_capability())
+    return host
 
 
 def record_header(unit: Unit) -> dict[str, Any]:
@@ -192,10 +223,7 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
     """Evaluate one unit; always returns a record (``status`` ok or failed)."""
     env = env or Environment()
     started = time.perf_counter()
-    record: dict[str, Any] = {
-        **record_header(unit),
-        "host": {"machine": platform.machine(), "node": platform.node(), "pid": os.getpid()},
-    }
+    record: dict[str, Any] = record_header(unit)
     try:
         record.update(_evaluate(unit, env))
         record["status"] = "ok"
@@ -205,6 +233,7 @@ def run_unit(unit: Unit, env: Environment | None = None) -> dict[str, Any]:
         record["status"] = "failed"
         record["error"] = describe_error(exc)
         record["traceback"] = traceback.format_exc()
+    record["host"] = _host(unit)
     record["elapsed_s"] = time.perf_counter() - started
     record["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return record

@@ -8,6 +8,11 @@ this gpbench, picks stored records whose unit this plan would produce (a seeded 
 all), reruns those units without writing anything, and compares predictions sample by sample.
 A record whose key this plan does not produce (other plugin code, options or data) cannot be
 recomputed here and is counted as such.
+
+Each unit is rerun under the thread count its record stores (``host.threads``; older records
+do not store it and are rerun under ``threads``): deterministic models give the same
+predictions under any count, but SGD training (the transformer) sums floats in another order
+under another count and drifts in the last digits. So does it on another CPU.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,8 @@ class UnitCheck:
     max_abs_diff: float  # largest |stored - recomputed| prediction over all traits and samples
     relative_diff: float  # max_abs_diff / sd of the observed test values
     error: str | None = None  # the rerun failed, or its samples differ from the record's
+    threads: int | None = None  # the thread count of the rerun
+    same_host: bool | None = None  # whether the record was made on a CPU of this model name
 
     def agrees(self, tolerance: float) -> bool:
         return self.error is None and self.relative_diff <= tolerance
@@ -50,6 +57,7 @@ class VerifyResult:
     checks: list[UnitCheck]
     candidates: int  # ok records whose unit this gpbench plans (could be recomputed)
     unmatched: dict[str, int]  # per model: ok records this plan does not produce
+    threads_unknown: int = 0  # rerun records that do not store their thread count
 
 
 def run_config_from(run: dict[str, Any], models: Sequence[str], out: Path,
@@ -104,14 +112,16 @@ def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
 
 def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int | None = 3,
                seed: int = 0, data_dir: Path | None = None, cache_dir: Path | None = None,
-               jobs: int = 1, executor: Any = None, env: Any = None) -> VerifyResult:
-    """Rerun ``sample`` stored units of ``run_dir`` (None: all) and compare them."""
+               jobs: int = 1, executor: Any = None, env: Any = None,
+               threads: int = 1) -> VerifyResult:
+    """Rerun ``sample`` stored units of ``run_dir`` (None: all) and compare them; each under
+    its record's thread count, or ``threads`` where the record stores none."""
     from .api import default_cache_dir, plan_run
     from .executors import LocalExecutor
     from .leaderboard import load_run
     from .plugins import load_registry
     from .runconfig import units_by_model
-    from .runner import Environment
+    from .runner import Environment, cpu_model
 
     run_dir = Path(run_dir)
     run, records = load_run(run_dir)
@@ -137,13 +147,21 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     unmatched = Counter(rec["model"] for uid, rec in by_id.items() if uid not in planned)
     picked = matched if sample is None else sorted(
         random.Random(seed).sample(matched, min(sample, len(matched))))
+    stored_threads = {uid: (by_id[uid].get("host") or {}).get("threads") for uid in picked}
+    units = [replace(planned[uid], n_threads=int(stored_threads[uid] or threads))
+             for uid in picked]
     fresh: dict[str, dict[str, Any]] = {}
     runner = executor or LocalExecutor(jobs, None)
-    runner.run([planned[uid] for uid in picked],
-               lambda unit, rec: fresh.__setitem__(unit.unit_id, rec),
+    runner.run(units, lambda unit, rec: fresh.__setitem__(unit.unit_id, rec),
                env or Environment(registry=registry))
-    checks = [compare(by_id[uid], fresh[uid]) for uid in picked]
-    return VerifyResult(run_dir, checks, len(matched), dict(unmatched))
+    here = cpu_model()
+    checks = []
+    for uid, unit in zip(picked, units, strict=True):
+        cpu = (by_id[uid].get("host") or {}).get("cpu")
+        checks.append(replace(compare(by_id[uid], fresh[uid]), threads=unit.n_threads,
+                              same_host=None if cpu is None else cpu == here))
+    unknown = sum(1 for uid in picked if not stored_threads[uid])
+    return VerifyResult(run_dir, checks, len(matched), dict(unmatched), unknown)
 
 
 def render_verify(result: VerifyResult, tolerance: float) -> str:
@@ -156,17 +174,27 @@ def render_verify(result: VerifyResult, tolerance: float) -> str:
             r2 += f"; ... ({len(c.traits)} traits)"
         verdict = c.error or ("identical" if c.max_abs_diff == 0 else
                               "agrees" if c.agrees(tolerance) else "DIFFERS")
+        cpu = {True: "same", False: "other", None: "?"}[c.same_host]
         rows.append([c.model, f"r{c.repeat}f{c.fold}", r2, f"{c.max_abs_diff:.3g}",
-                     f"{c.relative_diff:.3g}", verdict])
+                     f"{c.relative_diff:.3g}", c.threads, cpu, verdict])
     lines = [f"{result.run_dir}: {len(result.checks)} of {result.candidates} recomputable "
              "records rerun"]
     if rows:
         lines.append(tabulate(rows, headers=["model", "unit", "R² stored / rerun",
-                                             "max |Δ pred|", "/ sd(y)", "verdict"]))
+                                             "max |Δ pred|", "/ sd(y)", "threads", "CPU",
+                                             "verdict"]))
     for model, n in sorted(result.unmatched.items()):
         lines.append(f"{model}: {n} record(s) not recomputable here: their keys (plugin code, "
                      "options, data or device kind) differ from what this gpbench plans")
+    if result.threads_unknown:
+        lines.append(f"{result.threads_unknown} record(s) do not store the thread count they "
+                     "ran with (older gpbench) and were rerun with --threads; CPU ?: the "
+                     "record does not name its CPU")
     bad = [c for c in result.checks if not c.agrees(tolerance)]
     lines.append(f"{len(bad)} of {len(result.checks)} disagree beyond {tolerance:g} x sd(y)"
                  if bad else f"all {len(result.checks)} agree within {tolerance:g} x sd(y)")
+    if any(c.error is None and not c.same_host for c in bad):
+        lines.append("models trained by SGD (the transformer) drift in the last digits on "
+                     "another CPU or thread count: compare the R² columns, or rerun on the "
+                     "machine that made the records")
     return "\n".join(lines) + "\n"
