@@ -183,15 +183,24 @@ def _versions(entry_plugin: Any) -> dict[str, Any]:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (Linux: /proc/cpuinfo), else what :mod:`platform` reports."""
+    """The CPU's model name and widest vector extension (Linux: /proc/cpuinfo, e.g. "AMD EPYC
+    [avx512f]": virtual machines often report only the vendor's family name), else what
+    :mod:`platform` reports."""
+    name, flags = "", set()
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and not name:
+                    name = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    if not name:
+        return platform.processor() or platform.machine()
+    widest = next((f for f in ("amx_tile", "avx512f", "avx2", "avx") if f in flags), None)
+    return f"{name} [{widest}]" if widest else name
 
 
 def _host(unit: Unit) -> dict[str, Any]:
