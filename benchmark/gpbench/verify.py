@@ -45,7 +45,7 @@ class UnitCheck:
     relative_diff: float  # max_abs_diff / sd of the observed test values
     error: str | None = None  # the rerun failed, or its samples differ from the record's
     threads: int | None = None  # the thread count of the rerun
-    same_host: bool | None = None  # whether the record was made on a CPU of this model name
+    same_host: bool | None = None  # record made on a CPU of this name and vector extension
 
     def agrees(self, tolerance: float) -> bool:
         return self.error is None and self.relative_diff <= tolerance
