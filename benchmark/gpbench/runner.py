@@ -182,6 +182,7 @@ def _versions(entry_plugin: Any) -> dict[str, Any]:
                        "version": entry_plugin.version}}
 
 
+@functools.cache  # constant for the process; read once, not for every unit's record
 def cpu_model() -> str:
     """The CPU's model name and widest vector extension (Linux: /proc/cpuinfo, e.g. "AMD EPYC
     [avx512f]": virtual machines often report only the vendor's family name), else what

@@ -147,8 +147,8 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     unmatched = Counter(rec["model"] for uid, rec in by_id.items() if uid not in planned)
     picked = matched if sample is None else sorted(
         random.Random(seed).sample(matched, min(sample, len(matched))))
-    stored_threads = {uid: (by_id[uid].get("host") or {}).get("threads") for uid in picked}
-    units = [replace(planned[uid], n_threads=int(stored_threads[uid] or threads))
+    hosts = {uid: by_id[uid].get("host") or {} for uid in picked}
+    units = [replace(planned[uid], n_threads=int(hosts[uid].get("threads") or threads))
              for uid in picked]
     fresh: dict[str, dict[str, Any]] = {}
     runner = executor or LocalExecutor(jobs, None)
@@ -157,10 +157,10 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     here = cpu_model()
     checks = []
     for uid, unit in zip(picked, units, strict=True):
-        cpu = (by_id[uid].get("host") or {}).get("cpu")
+        cpu = hosts[uid].get("cpu")
         checks.append(replace(compare(by_id[uid], fresh[uid]), threads=unit.n_threads,
                               same_host=None if cpu is None else cpu == here))
-    unknown = sum(1 for uid in picked if not stored_threads[uid])
+    unknown = sum(1 for uid in picked if not hosts[uid].get("threads"))
     return VerifyResult(run_dir, checks, len(matched), dict(unmatched), unknown)
 
 
