@@ -2,6 +2,8 @@
 written, and a tampered record or one of other code is reported."""
 import json
 import os
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +121,23 @@ def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
     assert "1 record(s) do not store the thread count" in text
     row = next(line for line in text.splitlines() if line.startswith("ridge") and " ? " in line)
     assert row.split()[1] == f"r{older['repeat']}f{older['fold']}"
+
+
+
+def test_cuda_units_name_their_gpu_and_verify_compares_it(monkeypatch):
+    """A CUDA unit's record names the GPU and CUDA version (kernels differ between GPU models,
+    as between CPUs); verify counts a record made on another GPU as made on another host."""
+    from gpbench import runner
+    from gpbench.types import DataConfig
+    from gpbench.verify import _same_host
+
+    monkeypatch.setattr(runner, "gpu_model", lambda: {"gpu": "Some GPU", "cuda": "13.0"})
+    unit = runner.Unit(dataset="sim", data_config=DataConfig(Path(".")), dataset_checksum="x",
+                       model="ridge", options={}, traits=("T",), repeat=0, fold=0, k=5, seed=1,
+                       fold_file="folds.json", fold_sha256="y")
+    cpu = runner._host(unit)
+    cuda = runner._host(replace(unit, device_kind="cuda"))
+    assert "gpu" not in cpu and cuda == {**cpu, "gpu": "Some GPU", "cuda": "13.0"}
+    assert _same_host(cuda, dict(cuda)) and _same_host(cpu, dict(cpu))
+    assert not _same_host(cuda, {**cuda, "gpu": "Other GPU"})
+    assert not _same_host(cuda, cpu) and _same_host({}, cpu) is None

@@ -213,7 +213,19 @@ def _host(unit: Unit) -> dict[str, Any]:
     if "torch" in sys.modules:
         host["torch_cpu_capability"] = str(sys.modules["torch"].backends.cpu
                                            .get_cpu_capability())
+    if unit.device_kind == "cuda":
+        host.update(gpu_model())
     return host
+
+
+def gpu_model() -> dict[str, str]:
+    """The CUDA device a unit ran on, as ``{"gpu": name, "cuda": version}``; empty where torch
+    or CUDA is not loaded. Kernels differ between GPU models as they do between CPUs."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return {}
+    return {"gpu": torch.cuda.get_device_name(torch.cuda.current_device()),
+            "cuda": str(torch.version.cuda)}
 
 
 def record_header(unit: Unit) -> dict[str, Any]:

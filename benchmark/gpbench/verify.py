@@ -45,7 +45,7 @@ class UnitCheck:
     relative_diff: float  # max_abs_diff / sd of the observed test values
     error: str | None = None  # the rerun failed, or its samples differ from the record's
     threads: int | None = None  # the thread count of the rerun
-    same_host: bool | None = None  # record made on a CPU of this name and vector extension
+    same_host: bool | None = None  # record made on a CPU (and GPU) of this name
 
     def agrees(self, tolerance: float) -> bool:
         return self.error is None and self.relative_diff <= tolerance
@@ -121,7 +121,7 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     from .leaderboard import load_run
     from .plugins import load_registry
     from .runconfig import units_by_model
-    from .runner import Environment, cpu_model
+    from .runner import Environment
 
     run_dir = Path(run_dir)
     run, records = load_run(run_dir)
@@ -154,14 +154,20 @@ def verify_run(run_dir: Path, models: Sequence[str] | None = None, sample: int |
     runner = executor or LocalExecutor(jobs, None)
     runner.run(units, lambda unit, rec: fresh.__setitem__(unit.unit_id, rec),
                env or Environment(registry=registry))
-    here = cpu_model()
     checks = []
     for uid, unit in zip(picked, units, strict=True):
-        cpu = hosts[uid].get("cpu")
         checks.append(replace(compare(by_id[uid], fresh[uid]), threads=unit.n_threads,
-                              same_host=None if cpu is None else cpu == here))
+                              same_host=_same_host(hosts[uid], fresh[uid].get("host") or {})))
     unknown = sum(1 for uid in picked if not hosts[uid].get("threads"))
     return VerifyResult(run_dir, checks, len(matched), dict(unmatched), unknown)
+
+
+def _same_host(stored: dict[str, Any], rerun: dict[str, Any]) -> bool | None:
+    """Whether a record and its rerun ran on a CPU (and, for CUDA units, a GPU) of the same
+    name and vector extension; None where the record does not name its CPU."""
+    if stored.get("cpu") is None:
+        return None
+    return all(stored.get(k) == rerun.get(k) for k in ("cpu", "gpu"))
 
 
 def render_verify(result: VerifyResult, tolerance: float) -> str:
