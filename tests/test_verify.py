@@ -123,7 +123,6 @@ def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
     assert row.split()[1] == f"r{older['repeat']}f{older['fold']}"
 
 
-
 def test_cuda_units_name_their_gpu_and_verify_compares_it(monkeypatch):
     """A CUDA unit's record names the GPU and CUDA version (kernels differ between GPU models,
     as between CPUs); verify counts a record made on another GPU as made on another host."""
