@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from gpbench.fitting import fit_predict
-from gpbench.protocol import inner_validation_mask, make_folds
-from gpbench.types import ModelContext
+from gpbench.api.types import ModelContext
+from gpbench.running.fitting import fit_predict
+from gpbench.running.protocol import inner_validation_mask, make_folds
 
 
 class PeakMemory:

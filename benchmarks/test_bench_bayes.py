@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import gpbench_bayes
+from gpbench.api.types import ModelContext
 from gpbench.plugins import load_registry
-from gpbench.types import ModelContext
 
 REGISTRY = load_registry([("bayes", gpbench_bayes)], load_entrypoints=False)
 LIMIT_S = {"bayesb": 60.0}

@@ -9,7 +9,7 @@ from sklearn.linear_model import LassoCV
 from sklearn.model_selection import PredefinedSplit
 
 from gpbench import ModelContext
-from gpbench.protocol import make_folds
+from gpbench.running.protocol import make_folds
 from gpbench_linear import _ENET_OPTIONS
 from gpbench_linear.models import ElasticNetCV
 from gpbench_linear.path import alpha_grid

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from gpbench.api import RunConfig, execute, plan_run
-from gpbench.executors import DaskExecutor, LocalExecutor
 from gpbench.plugins import load_registry
-from gpbench.runner import Environment
+from gpbench.running.executors import DaskExecutor, LocalExecutor
+from gpbench.running.plan import RunConfig, execute, plan_run
+from gpbench.running.units import Environment
 
 
 def _timed_run(benchmark, *args: str) -> subprocess.CompletedProcess:

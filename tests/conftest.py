@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gpbench.plugins import Registry
-from gpbench.runner import Environment
+from gpbench.running.units import Environment
 
 # the built-in plugins plus the test plugin, registered without entry points; worker processes
 # rebuild the same registry from these module names

@@ -13,7 +13,7 @@ import pytest
 
 import gpbench_yeast
 from gpbench import DataConfig, Dataset
-from gpbench.errors import DataError
+from gpbench.api.errors import DataError
 from tests.helpers import run
 
 
@@ -156,7 +156,7 @@ def test_a_read_only_out_directory_is_refused_before_any_work(tmp_path, capsys, 
 # ------------------------------------------------------------ yeast-style files
 
 def test_non_numeric_phenotype_names_file_line_and_column(tmp_path):
-    from gpbench.tables import numeric_columns
+    from gpbench.api.tables import numeric_columns
 
     path = tmp_path / "pheno.csv"
     path.write_text('"","pheno.A","pheno.B"\n"1",0.5,NA\n"2",1.5,2\n"3",oops,3\n')
@@ -169,7 +169,7 @@ def test_non_numeric_phenotype_names_file_line_and_column(tmp_path):
 
 
 def test_duplicate_and_mismatched_ids_name_file_and_line(tmp_path):
-    from gpbench.tables import match_ids
+    from gpbench.api.tables import match_ids
 
     geno, pheno = tmp_path / "geno.RDS", tmp_path / "pheno.csv"
     strains = ["A01", "A02", "A03"]

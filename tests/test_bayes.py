@@ -8,7 +8,7 @@ import pytest
 
 import gpbench_bayes
 from gpbench import ModelContext
-from gpbench.errors import GpbenchError
+from gpbench.api.errors import GpbenchError
 from gpbench.plugins import load_registry
 
 KINDS = ("brr", "bayesa", "bayesb", "bayesc", "bl")
@@ -187,8 +187,8 @@ def test_registered_with_options_and_search_spaces():
 
 
 def test_every_model_runs_through_the_harness_on_sim(tmp_path):
-    from gpbench.api import RunConfig, execute, plan_run
-    from gpbench.runner import Environment
+    from gpbench.running.plan import RunConfig, execute, plan_run
+    from gpbench.running.units import Environment
 
     env = Environment(extra_plugins=("gpbench_sim", "gpbench_metrics", "gpbench_bayes"),
                       load_entrypoints=False)

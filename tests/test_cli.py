@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gpbench.cli import main
+from gpbench.storage.records import ResultStore
+from tests.helpers import unpack
 
 
 def test_unknown_model_says_did_you_mean(capsys):
@@ -58,6 +60,7 @@ def test_status_counts_done_failed_and_missing_units_without_running(capsys, tmp
     assert [line.split()[:5] for line in table.splitlines()[2:4]] == [
         ["sim", "ridge", "3", "0", "0"], ["sim", "gblup", "3", "0", "0"]]
 
+    unpack(out)  # the records as a run writes them before it packs them
     gblup = sorted((out / "results").glob("gblup--*.json"))
     gblup[0].unlink()  # a unit not run yet
     gblup[1].write_text("{")  # a record cut off mid-write
@@ -88,8 +91,9 @@ def test_records_copied_from_another_run_directory_are_not_rerun(capsys, tmp_pat
 
     assert main(args(tmp_path / "elsewhere", "ridge")) == 0  # another machine's run
     assert main(args(tmp_path / "here", "gblup")) == 0
-    for rec in (tmp_path / "elsewhere" / "results").glob("*.json"):
-        (tmp_path / "here" / "results" / rec.name).write_bytes(rec.read_bytes())
+    copied = tmp_path / "here" / "results" / "elsewhere.parquet"  # its pack, as a journal file
+    copied.parent.mkdir(exist_ok=True)
+    copied.write_bytes((tmp_path / "elsewhere" / "results.parquet").read_bytes())
     capsys.readouterr()
     assert main(args(tmp_path / "here", "gblup,ridge")) == 0
     assert "resuming: 4 of 4 units already done" in capsys.readouterr().err
@@ -113,14 +117,13 @@ def test_list_shows_each_models_options_with_defaults(capsys):
 
 
 def test_tune_metric_option_reaches_the_records(capsys, tmp_path):
-    import json
 
     args = ["run", "--models", "elasticnet", "--dataset", "sim", "--envs", "trait1",
             "--dataset-option", "n_strains=150", "--dataset-option", "n_markers=60",
             "--folds", "2", "--tune", "2", "--tune-metric", "pcc", "--no-report",
             "--out", str(tmp_path / "run")]
     assert main(args) == 0
-    recs = [json.loads(p.read_text()) for p in (tmp_path / "run" / "results").glob("*.json")]
+    recs = ResultStore(tmp_path / "run").records()
     assert recs and all(r["tuning"]["metric"] == "pcc" for r in recs)
     assert "--tune-metric pcc" in (tmp_path / "run" / "leaderboard.md").read_text()
     args[args.index("pcc")] = "r2"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from gpbench import DataConfig
-from gpbench.datasource import DatasetDeclaration, cache_path, load_declared
+from gpbench.data.datasource import DatasetDeclaration, cache_path, load_declared
 from gpbench_collection import MODULES, declarations
 from gpbench_collection.rice import read_bed
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from gpbench import DataConfig
-from gpbench.datasource import load_declared
-from gpbench.errors import DataError
+from gpbench.api.errors import DataError
+from gpbench.data.datasource import load_declared
 from gpbench_collection import declarations
 from gpbench_collection.maize_hybrids import hybrid_genotypes
 from gpbench_collection.potato import decode_tetraploid

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gpbench.crossboard import load_cross_board
-from gpbench.download import sha256_file
-from gpbench.leaderboard import load_run, records_frame
-from gpbench.protocol import FoldPlan
-from gpbench.publish import write_cross_board, write_leaderboard
-from gpbench.results import ResultStore
+from gpbench.boards.crossboard import load_cross_board
+from gpbench.boards.leaderboard import load_run, records_frame
+from gpbench.boards.publish import write_cross_board, write_leaderboard
+from gpbench.data.download import sha256_file
+from gpbench.running.protocol import FoldPlan
+from gpbench.storage.records import ResultStore, holds_results
 from gpbench_metrics import pcc, r2
 
 ROOT = Path(__file__).parents[1]
@@ -140,7 +140,7 @@ def test_committed_records_score_their_own_test_fold(run_dir):
 
 def _pending_dirs() -> list[Path]:
     pending = ROOT / "leaderboard" / "pending"
-    return sorted(p.relative_to(ROOT) for p in pending.glob("*") if (p / "results").is_dir())
+    return sorted(p.relative_to(ROOT) for p in pending.glob("*") if holds_results(p))
 
 
 @pytest.mark.parametrize("pending_dir", _pending_dirs(), ids=str)

@@ -4,13 +4,12 @@ exports, and a multi-dataset run from the command line."""
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from gpbench.crossboard import (
+from gpbench.boards.crossboard import (
     cross_board,
     dataset_friedman,
     dataset_scores,
@@ -26,7 +25,8 @@ from gpbench.crossboard import (
     separation_statement,
     task_ranks,
 )
-from gpbench.publish import write_cross_board
+from gpbench.boards.publish import write_cross_board
+from tests.helpers import predictions_with_r2
 
 # ------------------------------------------------------------------ hand-made scores
 
@@ -192,7 +192,7 @@ def test_all_ties_separate_nothing():
 def test_cd_diagram_png(tmp_path):
     import matplotlib.image as mpimg
 
-    from gpbench.cd_diagram import cd_diagram, cd_diagram_png, plt
+    from gpbench.boards.cd_diagram import cd_diagram, cd_diagram_png, plt
 
     fr, _ = friedman_nemenyi(DEMSAR, alpha=0.10)
     data = cd_diagram_png(fr)
@@ -220,12 +220,13 @@ def _records(scores, dataset):
     for model, per_trait in scores.items():
         for trait, folds in per_trait.items():
             for f, r2 in enumerate(folds):
+                made = predictions_with_r2(r2, n=10, seed=f)
                 recs.append({"unit_id": f"{model}-{trait}-{f}", "model": model,
                              "dataset": dataset, "repeat": 0, "fold": f, "status": "ok",
                              "traits": [trait], "timing": {"fit_s": 0.1},
-                             "metrics": {trait: {"r2": r2, "pcc": math.sqrt(max(r2, 0)),
-                                                 "mse": 1 - r2, "n_test": 10, "n_train": 40,
-                                                 "n_fit": 32}}})
+                             "metrics": {trait: {**made["metrics"], "n_train": 40,
+                                                 "n_fit": 32}},
+                             "predictions": {trait: made["prediction"]}})
     return recs
 
 
@@ -292,7 +293,8 @@ def test_two_runs_of_one_dataset_get_distinct_labels(tmp_path):
 
 
 def _store(tmp_path):
-    from gpbench.results import ResultStore, atomic_write_json
+    from gpbench.storage.atomic import atomic_write_json
+    from gpbench.storage.records import ResultStore
 
     dirs = []
     for run_dir, run, recs in _runs(tmp_path):
@@ -326,7 +328,8 @@ def test_write_cross_board_and_parse_its_exports(tmp_path):
 
 
 def test_write_cross_board_with_datasets_as_blocks(tmp_path):
-    from gpbench.results import ResultStore, atomic_write_json
+    from gpbench.storage.atomic import atomic_write_json
+    from gpbench.storage.records import ResultStore
 
     dirs = _store(tmp_path)
     pine = _records({"a": {"d": [.3, .3, .3]}, "b": {"d": [.2, .2, .2]},
@@ -360,7 +363,7 @@ def _check_latex(tex, n_rows, n_cols):
 
 
 def test_latex_escapes_and_formats():
-    from gpbench.exports import latex_escape, to_latex
+    from gpbench.boards.exports import latex_escape, to_latex
 
     assert latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
     tex = to_latex(pd.DataFrame({"model": ["ridge_x"], "r2": [0.12345], "n": [5],
@@ -373,7 +376,7 @@ def test_latex_escapes_and_formats():
 
 
 def test_single_run_leaderboard_writes_tables(tmp_path):
-    from gpbench.publish import write_leaderboard
+    from gpbench.boards.publish import write_leaderboard
 
     wheat = _store(tmp_path)[0]
     write_leaderboard(wheat)
@@ -392,8 +395,8 @@ def test_single_run_leaderboard_writes_tables(tmp_path):
 
 
 def test_dataset_list_trait_choice_and_options():
-    from gpbench.errors import GpbenchError, UnknownNameError
-    from gpbench.multirun import dataset_list, parse_traits, split_dataset_options
+    from gpbench.api.errors import GpbenchError, UnknownNameError
+    from gpbench.running.multirun import dataset_list, parse_traits, split_dataset_options
 
     names = ["rice", "sim", "wheat"]
     assert dataset_list("wheat, rice", names) == ["wheat", "rice"]
@@ -414,7 +417,7 @@ def test_dataset_list_trait_choice_and_options():
 @pytest.fixture
 def multi_registry(monkeypatch):
     from gpbench import plugins
-    from gpbench.runner import Environment
+    from gpbench.running.units import Environment
 
     env = Environment(extra_plugins=("gpbench_sim", "gpbench_linear", "gpbench_metrics",
                                      "tests.plugins.multi"), load_entrypoints=False)

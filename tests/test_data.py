@@ -9,7 +9,7 @@ import pytest
 
 import gpbench_yeast
 from gpbench import DataConfig
-from gpbench.errors import DataError
+from gpbench.api.errors import DataError
 from gpbench_sim import simulate
 
 

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from gpbench import DataConfig
-from gpbench.datasource import (
+from gpbench.api.errors import DataError
+from gpbench.data.datasource import (
     DatasetDeclaration,
     Parsed,
     RemoteFile,
@@ -27,7 +28,6 @@ from gpbench.datasource import (
     load_declared,
     read_r,
 )
-from gpbench.errors import DataError
 
 CSV = ("id,m1,m2,m3,height\n"
        "b,0,1,2,1.5\n"

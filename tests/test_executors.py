@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from gpbench.executors import LocalExecutor
-from gpbench.results import ResultStore
+from gpbench.running.executors import LocalExecutor
+from gpbench.storage.records import ResultStore
 from tests.helpers import run
 
 
@@ -75,7 +75,7 @@ def test_a_crashed_worker_becomes_a_failed_record(registry, tmp_path):
 
 
 def _plan(registry, tmp_path, models, **kwargs):
-    from gpbench.api import RunConfig, plan_run
+    from gpbench.running.plan import RunConfig, plan_run
 
     config = RunConfig(models=models, dataset="indexed", traits=["A"], out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", maf=0.0, **kwargs)
@@ -83,7 +83,7 @@ def _plan(registry, tmp_path, models, **kwargs):
 
 
 def test_default_executor_runs_units_isolated_in_one_reused_worker(registry, tmp_path):
-    from gpbench.api import execute
+    from gpbench.running.plan import execute
     from tests.conftest import TEST_ENV
 
     summary = execute(_plan(registry, tmp_path, ["spy", "probe"]), env=TEST_ENV)
@@ -93,7 +93,7 @@ def test_default_executor_runs_units_isolated_in_one_reused_worker(registry, tmp
 
 
 def test_a_segfaulting_plugin_is_a_failed_record_and_the_run_goes_on(registry, tmp_path):
-    from gpbench.api import execute
+    from gpbench.running.plan import execute
     from tests.conftest import TEST_ENV
 
     plan = _plan(registry, tmp_path, ["probe", "spy"], model_options={"probe": {"segv": True}})
@@ -131,7 +131,7 @@ def test_workers_limit_blas_openmp_and_torch_threads(registry, tmp_path):
 
 def test_dask_workers_limit_threads(registry, tmp_path):
     pytest.importorskip("distributed")
-    from gpbench.executors import DaskExecutor
+    from gpbench.running.executors import DaskExecutor
 
     summary = run(registry, tmp_path, ["probe"], traits=["A"], k=2,
                   model_options={"probe": {"report": True}},
@@ -145,7 +145,7 @@ def test_dask_workers_limit_threads(registry, tmp_path):
 
 def test_dask_local_cluster_matches_local(registry, tmp_path):
     pytest.importorskip("distributed")
-    from gpbench.executors import DaskExecutor
+    from gpbench.running.executors import DaskExecutor
 
     local = run(registry, tmp_path / "a", ["ridge", "spy-mt"], traits=["A", "B"])
     dask = run(registry, tmp_path / "b", ["ridge", "spy-mt"], traits=["A", "B"],
@@ -184,7 +184,7 @@ def test_killed_run_resumes_to_the_same_results(tmp_path, sig):
 def test_workers_rebuild_the_registry_they_were_given(registry):
     import pickle
 
-    from gpbench.runner import Environment
+    from gpbench.running.units import Environment
     from tests.conftest import TEST_ENV
 
     back = pickle.loads(pickle.dumps(Environment(registry=registry)))  # the CLI's environment

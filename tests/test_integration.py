@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from gpbench.cli import main
+from gpbench.storage.records import ResultStore
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +20,7 @@ def test_cli_run_on_yeast_resumes_and_scores_sensibly(tmp_path, yeast_dir, capsy
     assert "## Lactate" in board and "## Lactose" in board
     assert "Published figures for Lactate (not run here" in board
     assert "variance-component estimate, not a prediction" in board  # protocol shown
-    records = [json.loads(p.read_text()) for p in (out / "results").glob("*.json")]
+    records = ResultStore(out).records()
     assert len(records) == 2 * 2 * 5 and all(r["status"] == "ok" for r in records)
     for trait in ("Lactate", "Lactose"):
         r2 = [r["metrics"][trait]["r2"] for r in records if trait in r["metrics"]]
@@ -41,7 +40,7 @@ def test_committed_fold_file_is_what_gpbench_makes(tmp_path, yeast_dir):
 
     import gpbench_yeast
     from gpbench import DataConfig
-    from gpbench.protocol import make_folds
+    from gpbench.running.protocol import make_folds
 
     saved = Path(__file__).parents[1] / "datasets" / "folds" / "yeast-k5-seed0-rep1.csv"
     ds = gpbench_yeast.load(DataConfig(tmp_path / "cache", yeast_dir))

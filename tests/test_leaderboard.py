@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from gpbench.leaderboard import (
+from gpbench.boards.leaderboard import (
     corrected_diff,
     corrected_ttest,
     holm,
@@ -15,18 +15,29 @@ from gpbench.leaderboard import (
     render,
     trait_table,
 )
-from gpbench.publish import write_leaderboard
-from gpbench.results import ResultStore
+from gpbench.boards.publish import write_leaderboard
+from gpbench.storage.records import ResultStore
 
 
 def _record(model, trait, fold, r2, ok=True):
+    """A record whose stored predictions give test R² ``r2`` (boards derive metrics from them)."""
+    from gpbench_metrics import mse, pcc
+    from gpbench_metrics import r2 as r2_of
+
+    y = np.linspace(-1.0, 1.0, 20)
+    noise = np.cos(np.arange(20) * 2.1 + fold)
+    noise -= noise.mean()
+    pred = y + noise * np.sqrt((1 - r2) * np.sum((y - y.mean()) ** 2) / np.sum(noise ** 2))
     rec = {"unit_id": f"{model}-{trait}-{fold}", "model": model, "repeat": 0, "fold": fold,
            "status": "ok" if ok else "failed", "timing": {"fit_s": 1.0},
            "versions": {"gpbench": "0.1", "plugin": {"name": "p", "version": "1"}},
-           "metrics": {trait: {"r2": r2, "pcc": np.sqrt(max(r2, 0)), "mse": 1 - r2,
-                               "n_test": 20, "n_train": 80}}}
+           "metrics": {trait: {"r2": r2_of(y, pred), "pcc": pcc(y, pred), "mse": mse(y, pred),
+                               "n_test": 20, "n_train": 80}},
+           "predictions": {trait: {"sample": [f"s{i}" for i in range(20)],
+                                   "y_true": y.tolist(), "y_pred": pred.tolist()}}}
     if not ok:
         rec["error"] = "RuntimeError: broke"
+        del rec["metrics"], rec["predictions"]
     return rec
 
 
@@ -131,7 +142,7 @@ def test_models_with_missing_folds_are_not_ranked():
     assert "a (incomplete: 4 of 5 folds; not ranked)" in md
     overall = md.split("## Overall")[1]
     assert "| a " not in overall
-    from gpbench.exports import run_tables
+    from gpbench.boards.exports import run_tables
 
     tables = run_tables(RUN, recs)  # the CSV/LaTeX export agrees with the markdown
     assert "a" in set(tables["traits"]["model"])
@@ -211,7 +222,7 @@ def test_unreadable_records_are_named_and_rerun(tmp_path, content):
     md = write_leaderboard(tmp_path).read_text()
     assert "## Unreadable records" in md and "results/a-T-0.json" in md
     assert "a (incomplete: 4 of 5 folds" in md
-    from gpbench.report import write_report
+    from gpbench.boards.report import write_report
 
     assert "Unreadable records" in write_report(tmp_path).read_text()  # plots do not crash
 

@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from gpbench import ModelContext, ModelSpec
-from gpbench.fitting import ModelOutputError, _check_predictions, describe_error, fit_predict
-from gpbench.results import ResultStore
+from gpbench.running.fitting import (
+    ModelOutputError,
+    _check_predictions,
+    describe_error,
+    fit_predict,
+)
+from gpbench.storage.records import ResultStore
 from tests.helpers import run
 
 WHO = "model 'm' of plugin 'p' (distribution dist 1.0)"

@@ -12,13 +12,13 @@ import gpbench_files
 import gpbench_linear
 import gpbench_metrics
 from gpbench import DataConfig, ModelSpec, hookimpl
-from gpbench.api import RunConfig, execute, plan_run
+from gpbench.api.errors import DataError
 from gpbench.cli import _setup_logging, main
-from gpbench.errors import DataError
-from gpbench.executors import InlineExecutor
 from gpbench.plugins import load_registry
-from gpbench.protocol import make_folds
-from gpbench.runner import Environment
+from gpbench.running.executors import InlineExecutor
+from gpbench.running.plan import RunConfig, execute, plan_run
+from gpbench.running.protocol import make_folds
+from gpbench.running.units import Environment
 from gpbench_files.writers import write_matrix, write_phenotypes
 from tests.own_data import cross, with_checkout_plugins, write_all_formats
 
@@ -39,11 +39,10 @@ def _run(registry, out: Path, geno: Path, pheno: Path, models: list[str], **kw):
 
 
 def _scores(run_dir: Path) -> dict[tuple, dict]:
-    import json
+    from gpbench.storage.records import ResultStore
 
     out = {}
-    for f in (run_dir / "results").glob("*.json"):
-        rec = json.loads(f.read_text())
+    for rec in ResultStore(run_dir).records():
         assert rec["status"] == "ok", rec.get("error")
         for trait, m in rec["metrics"].items():
             out[(rec["model"], trait, rec["fold"])] = m

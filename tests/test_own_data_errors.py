@@ -10,8 +10,8 @@ import pytest
 
 import gpbench_files
 from gpbench import DataConfig
+from gpbench.api.errors import DataError
 from gpbench.cli import main
-from gpbench.errors import DataError
 from gpbench_files.writers import write_matrix, write_phenotypes, write_plink, write_vcf
 from tests.own_data import cross, with_checkout_plugins
 

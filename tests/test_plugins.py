@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gpbench import MetricSpec, ModelSpec, hookimpl, hookspecs
-from gpbench.errors import PluginError, UnknownNameError
+from gpbench import MetricSpec, ModelSpec, hookimpl
+from gpbench.api import hookspecs
+from gpbench.api.errors import PluginError, UnknownNameError
 from gpbench.plugins import KINDS, hook_docs, load_registry
 
 

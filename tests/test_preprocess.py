@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from gpbench import ModelContext, ModelSpec
-from gpbench.errors import DataError
-from gpbench.fitting import fit_predict
-from gpbench.preprocess import FoldPreprocessor
-from gpbench.results import ResultStore
+from gpbench.api.errors import DataError
+from gpbench.data.preprocess import FoldPreprocessor
+from gpbench.running.fitting import fit_predict
+from gpbench.storage.records import ResultStore
 from tests.helpers import run
 
 
@@ -137,9 +137,9 @@ def test_test_rows_never_feed_the_filters_or_the_means():
 
 def test_a_run_fits_the_qc_on_training_rows_only(registry, tmp_path, monkeypatch):
     """Spy on the preprocessor in a real run: column 0 of `indexed` is the sample number."""
-    import gpbench.fitting
-    from gpbench.executors import InlineExecutor
-    from gpbench.protocol import FoldPlan
+    import gpbench.running.fitting
+    from gpbench.running.executors import InlineExecutor
+    from gpbench.running.protocol import FoldPlan
 
     seen: list[set[int]] = []
     real_fit = FoldPreprocessor.fit
@@ -148,7 +148,7 @@ def test_a_run_fits_the_qc_on_training_rows_only(registry, tmp_path, monkeypatch
         seen.append(set(X_train[:, 0].astype(int).tolist()))
         return real_fit(X_train, maf, min_call_rate)
 
-    monkeypatch.setattr(gpbench.fitting.FoldPreprocessor, "fit", staticmethod(spy_fit))
+    monkeypatch.setattr(gpbench.running.fitting.FoldPreprocessor, "fit", staticmethod(spy_fit))
     summary = run(registry, tmp_path, ["spy", "spy-val"], traits=["A"],
                   executor=InlineExecutor())
     assert not summary.failed and len(seen) == 10
@@ -165,9 +165,9 @@ TINY_TRANSFORMER = {"profile": "fast", "window": 8, "embed_dim": 8, "n_heads": 2
 
 
 def test_missing_genotypes_run_end_to_end_with_every_builtin_model(tmp_path):
-    from gpbench.api import RunConfig, execute, plan_run
-    from gpbench.executors import InlineExecutor
-    from gpbench.runner import Environment
+    from gpbench.running.executors import InlineExecutor
+    from gpbench.running.plan import RunConfig, execute, plan_run
+    from gpbench.running.units import Environment
 
     env = Environment(extra_plugins=BUILTIN, load_entrypoints=False)
     registry = env.get_registry()

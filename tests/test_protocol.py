@@ -1,6 +1,6 @@
 import numpy as np
 
-from gpbench.protocol import FoldPlan, inner_validation_mask, make_folds
+from gpbench.running.protocol import FoldPlan, inner_validation_mask, make_folds
 
 IDS = [f"s{i}" for i in range(103)]
 

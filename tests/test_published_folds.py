@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from gpbench.api import RunConfig, plan_run
-from gpbench.errors import DataError, GpbenchError
-from gpbench.multirun import dataset_list
-from gpbench.runconfig import reproduce_command
+from gpbench.api.errors import DataError, GpbenchError
+from gpbench.running.multirun import dataset_list
+from gpbench.running.plan import RunConfig, plan_run
+from gpbench.running.runconfig import reproduce_command
 from tests.conftest import TEST_ENV
 
 
 @pytest.fixture
 def multi_registry():
-    from gpbench.runner import Environment
+    from gpbench.running.units import Environment
 
     env = Environment(extra_plugins=(*TEST_ENV.extra_plugins, "tests.plugins.multi"),
                       load_entrypoints=False)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gpbench import plots
-from gpbench.report import safe_name, write_report
-from gpbench.results import ResultStore
+from gpbench.boards import plots
+from gpbench.boards.report import safe_name, write_report
+from gpbench.storage.records import ResultStore
 
 TRAITS = ["Lactate", "Lactose"]
 REFS = [
@@ -67,7 +67,7 @@ def _record(model: str, traits: list[str], fold: int, quality: float,
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(1)
     d = tmp_path_factory.mktemp("run")
-    store = ResultStore(d)
+    store = ResultStore(d, keep_history=True)  # as `gpbench run --keep-history`
     for fold in range(5):
         for trait in TRAITS:
             store.write(_record("ridge", [trait], fold, 0.75, rng))

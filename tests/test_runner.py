@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from gpbench import DataConfig
-from gpbench.protocol import FoldPlan
-from gpbench.results import ResultStore
-from tests.helpers import run
+from gpbench.running.protocol import FoldPlan
+from gpbench.storage.records import ResultStore
+from tests.helpers import run, unpack
 from tests.plugins import spy
 
 
@@ -33,7 +33,7 @@ def test_test_fold_never_reaches_fit_or_validation(registry, tmp_path, model):
 
 
 def test_tuning_never_sees_the_test_fold(registry, tmp_path):
-    from gpbench.runner import TuneConfig
+    from gpbench.running.units import TuneConfig
 
     summary = run(registry, tmp_path, ["spy-val"], traits=["A"], tune=TuneConfig(4))
     assert not summary.failed
@@ -55,7 +55,7 @@ def test_tuning_never_sees_the_test_fold(registry, tmp_path):
 
 
 def test_tuning_refits_with_the_options_the_search_space_returned(registry, tmp_path):
-    from gpbench.runner import TuneConfig
+    from gpbench.running.units import TuneConfig
 
     summary = run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(3))
     for rec in ResultStore(summary.run_dir).records():
@@ -68,7 +68,7 @@ def test_tuning_refits_with_the_options_the_search_space_returned(registry, tmp_
 
 @pytest.mark.parametrize("model", ["ridge", "mean"])
 def test_a_model_without_search_space_runs_once_untuned_with_a_note(registry, tmp_path, model):
-    from gpbench.runner import TuneConfig
+    from gpbench.running.units import TuneConfig
 
     summary = run(registry, tmp_path, [model], dataset="sim", traits=["trait1"],
                   dataset_options={"n_strains": "60", "n_markers": "50"}, k=2,
@@ -81,7 +81,7 @@ def test_a_model_without_search_space_runs_once_untuned_with_a_note(registry, tm
 
 
 def test_tuning_with_too_few_scoring_rows_says_so(registry, tmp_path):
-    from gpbench.runner import TuneConfig
+    from gpbench.running.units import TuneConfig
 
     # 12 strains in 4 folds: 9 training rows, of which the inner split keeps about 2 to score
     summary = run(registry, tmp_path, ["spy"], dataset="sim",
@@ -102,7 +102,7 @@ def test_an_inner_split_too_small_to_early_stop_on_says_so(registry, tmp_path):
 
 
 def test_a_multi_trait_unit_whose_fit_rows_miss_a_trait_says_so(registry, tmp_path):
-    from gpbench.protocol import inner_validation_mask, make_folds
+    from gpbench.running.protocol import inner_validation_mask, make_folds
 
     # trait B measured only on fold 0's inner validation samples (which every other test fold
     # holds some of) and on two of fold 0's test samples: fold 0 has no B to fit on
@@ -119,7 +119,7 @@ def test_a_multi_trait_unit_whose_fit_rows_miss_a_trait_says_so(registry, tmp_pa
 
 
 def test_a_trait_constant_in_the_training_rows_says_so(registry, tmp_path):
-    from gpbench.protocol import make_folds
+    from gpbench.running.protocol import make_folds
 
     # a rare binary trait whose 3 cases all fall in fold 0's test fold: fold 0 trains on zeros
     ids = [f"s{i}" for i in range(60)]
@@ -133,8 +133,8 @@ def test_a_trait_constant_in_the_training_rows_says_so(registry, tmp_path):
 
 
 def test_unknown_tune_metric_fails_before_running(registry, tmp_path):
-    from gpbench.errors import GpbenchError
-    from gpbench.runner import TuneConfig
+    from gpbench.api.errors import GpbenchError
+    from gpbench.running.units import TuneConfig
 
     with pytest.raises(GpbenchError, match="unknown metric 'rr2'"):
         run(registry, tmp_path, ["spy"], traits=["A"], tune=TuneConfig(2, metric="rr2"))
@@ -186,8 +186,8 @@ def test_resume_skips_finished_units(registry, tmp_path):
 ])
 def test_a_changed_configuration_is_refused_before_anything_runs(registry, tmp_path, change,
                                                                    field):
-    from gpbench.errors import GpbenchError
-    from gpbench.runner import TuneConfig
+    from gpbench.api.errors import GpbenchError
+    from gpbench.running.units import TuneConfig
 
     run(registry, tmp_path, ["spy", "spy-mt"], traits=["A", "B"])
     before = sorted(p.name for p in (tmp_path / "run").rglob("*"))
@@ -219,7 +219,7 @@ def test_leaderboard_shows_only_listed_units(registry, tmp_path):
     stray = store.records()[0]
     stray.update(unit_id="ghost", model="ghost", config_hash="x")
     store.write(stray)
-    from gpbench.publish import write_leaderboard
+    from gpbench.boards.publish import write_leaderboard
 
     board = write_leaderboard(summary.run_dir).read_text()
     assert "ghost" not in board.split("## A")[1].split("R² = 1")[0]
@@ -254,8 +254,8 @@ def _plan_with(tmp_path, module_name):
     import sys
 
     from gpbench import plugins
-    from gpbench.api import RunConfig, execute, plan_run
-    from gpbench.runner import Environment
+    from gpbench.running.plan import RunConfig, execute, plan_run
+    from gpbench.running.units import Environment
 
     plugins._source_sha256.cache_clear()  # a new gpbench process starts with an empty cache
     sys.modules.pop(module_name, None)
@@ -268,7 +268,7 @@ def _plan_with(tmp_path, module_name):
     return execute(plan_run(config, registry), env=env)
 
 
-def test_stale_plugin_defaults_or_code_rerun_their_units(tmp_path, monkeypatch):
+def test_stale_plugin_defaults_rerun_their_units_and_a_comment_does_not(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     source = tmp_path / "stale_plugin_mod.py"
     _stale_plugin(source, 0.0)
@@ -281,12 +281,13 @@ def test_stale_plugin_defaults_or_code_rerun_their_units(tmp_path, monkeypatch):
     listed = set(json.loads((again.run_dir / "run.json").read_text())["units"])
     assert {r["used_options"]["shift"] for r in records if r["unit_id"] in listed} == {0.5}
     assert "5 result file(s)" in again.leaderboard.read_text()
+    # same defaults and version, other code (a comment): keys by declared versions reuse all
     _stale_plugin(source, 0.5, comment="# same defaults, other code")
-    assert _plan_with(tmp_path, "stale_plugin_mod").done == 5
+    assert _plan_with(tmp_path, "stale_plugin_mod").skipped == 5
 
 
 def test_cpu_and_cuda_units_have_different_keys(registry, tmp_path):
-    from gpbench.api import RunConfig, plan_run
+    from gpbench.running.plan import RunConfig, plan_run
 
     def plan(device, out):
         return plan_run(RunConfig(models=["spy-gpu", "spy"], dataset="indexed", traits=["A"],
@@ -302,7 +303,7 @@ def test_cpu_and_cuda_units_have_different_keys(registry, tmp_path):
     assert gpu_units[0][1].device_kind == "cuda"
     cpu_only = [(a, b) for a, b in zip(cpu.units, cuda.units, strict=True) if a.model == "spy"]
     assert all(a.unit_id == b.unit_id for a, b in cpu_only)  # the device does not matter there
-    from gpbench.errors import GpbenchError
+    from gpbench.api.errors import GpbenchError
 
     run(registry, tmp_path, ["spy-gpu"], traits=["A"], device="cpu")
     with pytest.raises(GpbenchError, match="device"):
@@ -345,8 +346,9 @@ def test_bad_predictions_fail_with_a_clear_message(registry, tmp_path, bad, mess
 
 def test_record_schema(registry, tmp_path):
     summary = run(registry, tmp_path, ["spy"], traits=["A"])
-    rec = json.loads(next((summary.run_dir / "results").glob("*.json")).read_text())
-    for key in ("schema", "unit_id", "config_hash", "fold_sha256", "metrics", "predictions",
+    rec = ResultStore(summary.run_dir).records()[0]
+    for key in ("schema", "model_version", "protocol_version", "dataset_version", "unit_id",
+                "config_hash", "fold_sha256", "metrics", "predictions",
                 "timing", "versions", "dataset_checksum", "status"):
         assert key in rec
     assert set(rec["metrics"]["A"]) >= {"r2", "pcc", "mse", "n_test", "n_train"}
@@ -359,14 +361,14 @@ def test_record_schema(registry, tmp_path):
 
 
 def test_unknown_model_option_is_rejected_before_running(registry, tmp_path):
-    from gpbench.errors import GpbenchError
+    from gpbench.api.errors import GpbenchError
 
     with pytest.raises(GpbenchError, match="no option"):
         run(registry, tmp_path, ["spy"], traits=["A"], model_options={"spy": {"nope": 1}})
 
 
 def test_run_directory_lock_refuses_a_second_writer(tmp_path):
-    from gpbench.results import RunLockedError
+    from gpbench.storage.records import RunLockedError
 
     store = ResultStore(tmp_path)
     with store.lock():
@@ -376,7 +378,7 @@ def test_run_directory_lock_refuses_a_second_writer(tmp_path):
 
 
 def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
-    from gpbench.runner import TuneConfig
+    from gpbench.running.units import TuneConfig
 
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     summary = run(registry, tmp_path, ["spy"], traits=["A"], k=2,
@@ -394,21 +396,22 @@ def test_tuning_trials_shared_by_several_processes(registry, tmp_path):
 @pytest.mark.parametrize("content", ["", "{", "{}", '{"unit_id": 1}'])
 def test_a_corrupt_results_file_is_named_and_its_unit_rerun(registry, tmp_path, content):
     first = run(registry, tmp_path, ["spy"], traits=["A"])
+    unpack(first.run_dir)  # as the journal stands while a run goes
     victim = sorted((first.run_dir / "results").glob("*.json"))[2]
     victim.write_text(content)
     board = (first.run_dir / "leaderboard.md")
-    from gpbench.publish import write_leaderboard
+    from gpbench.boards.publish import write_leaderboard
 
     assert victim.name in write_leaderboard(first.run_dir).read_text()
     again = run(registry, tmp_path, ["spy"], traits=["A"])
     assert again.done == 1 and again.skipped == 4
-    assert json.loads(victim.read_text())["status"] == "ok"
+    assert ResultStore(first.run_dir).read(victim.stem)["status"] == "ok"
     assert "Unreadable records" not in board.read_text()
 
 
 def test_a_search_space_that_suggests_nothing_is_not_tuned():
     from gpbench import ModelSpec
-    from gpbench.tuning import is_tunable
+    from gpbench.running.tuning import is_tunable
 
     def spec(space):
         return ModelSpec("m", lambda o, c: None, search_space=space)
@@ -418,7 +421,7 @@ def test_a_search_space_that_suggests_nothing_is_not_tuned():
 
 
 def test_a_directory_of_an_older_gpbench_with_results_is_refused(registry, tmp_path):
-    from gpbench.errors import GpbenchError
+    from gpbench.api.errors import GpbenchError
 
     first = run(registry, tmp_path, ["spy"], traits=["A"])
     stored = json.loads((first.run_dir / "run.json").read_text())
@@ -457,7 +460,7 @@ def test_an_ensemble_is_keyed_on_the_models_it_builds(tmp_path, monkeypatch):
     import sys
 
     from gpbench import plugins
-    from gpbench.api import RunConfig, plan_run
+    from gpbench.running.plan import RunConfig, plan_run
 
     monkeypatch.syspath_prepend(str(tmp_path))
     (tmp_path / "ensemble_plugin_mod.py").write_text(_ENSEMBLE_PLUGIN)

@@ -1,6 +1,5 @@
 """`gpbench verify`: stored units are recomputed and compared with their records, nothing is
 written, and a tampered record or one of other code is reported."""
-import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -8,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from gpbench.cli import main
+from gpbench.storage.records import ResultStore
+from tests.helpers import edit_records
 
 
 @pytest.fixture()
@@ -38,11 +39,20 @@ def test_verify_reruns_units_and_writes_nothing(run_dir, tmp_path, capsys):
     assert "2 of 6 recomputable records rerun" in out and "mean " not in out
 
 
+def _is(rec, prefix):
+    return rec["unit_id"].startswith(prefix)
+
+
 def test_a_tampered_record_is_reported_and_fails(run_dir, tmp_path, capsys):
-    path = sorted((run_dir / "results").glob("ridge--trait2--r0f1--*.json"))[0]
-    rec = json.loads(path.read_text())
-    rec["predictions"]["trait2"]["y_pred"][0] += 0.5  # one prediction edited by hand
-    path.write_text(json.dumps(rec))
+    def tamper(rec):  # one prediction edited by hand, and its metrics to match
+        if _is(rec, "ridge--trait2--r0f1--"):
+            from gpbench.boards.derive import derive, registered_metrics
+
+            rec["predictions"]["trait2"]["y_pred"][0] += 0.5
+            rec["metrics"] = {"trait2": {"n_test": len(rec["predictions"]["trait2"]["y_true"])}}
+            return derive(rec, registered_metrics())[0]
+
+    edit_records(run_dir, tamper)
     capsys.readouterr()
     assert main(["verify", str(run_dir), "--models", "ridge", "--all",
                  "--cache-dir", str(tmp_path / "c")]) == 1
@@ -50,23 +60,59 @@ def test_a_tampered_record_is_reported_and_fails(run_dir, tmp_path, capsys):
     row = next(line for line in out.splitlines() if "DIFFERS" in line)
     assert row.split()[:2] == ["ridge", "r0f1"] and " 0.5 " in row
     assert "1 of 6 disagree beyond 1e-06 x sd(y)" in out
-    del rec["predictions"]  # a record with metrics only cannot be checked: it fails too
-    path.write_text(json.dumps(rec))
+
+    def strip(rec):
+        if _is(rec, "ridge--trait2--r0f1--"):  # metrics only: cannot be checked, fails too
+            del rec["predictions"]
+            return rec
+
+    edit_records(run_dir, strip)
     assert main(["verify", str(run_dir), "--models", "ridge", "--all",
                  "--cache-dir", str(tmp_path / "c")]) == 1
-    assert "the record stores no predictions to compare" in capsys.readouterr().out
+    assert "no stored predictions of 'trait2'" in capsys.readouterr().out
 
 
-def test_records_of_other_code_are_counted_not_rerun(run_dir, tmp_path, capsys, monkeypatch):
-    import gpbench.api
+def test_an_edited_metric_fails_verify_although_predictions_agree(run_dir, tmp_path, capsys):
+    def edit(rec):
+        if _is(rec, "ridge--trait1--r0f0--"):
+            rec["metrics"]["trait1"]["r2"] = 0.95
+            return rec
 
-    real = gpbench.api._plugin_record
+    edit_records(run_dir, edit)
+    capsys.readouterr()
+    assert main(["verify", str(run_dir), "--all", "--cache-dir", str(tmp_path / "c")]) == 1
+    out = capsys.readouterr().out
+    assert "r2 of 'trait1' stored 0.9500" in out and "not ranked" in out
 
-    def changed(*args, **kwargs):  # as if the ridge plugin's source had been edited
-        record = real(*args, **kwargs)
-        return {**record, "code_sha256": "0" * 64} if args[1].name == "ridge" else record
 
-    monkeypatch.setattr(gpbench.api, "_plugin_record", changed)
+def _bump_ridge(monkeypatch, version=None, shift=0.0):
+    """Make the registry's ridge predict ``shift`` more and/or declare ``version``."""
+    from gpbench.plugins import Registry
+
+    real = Registry.entry
+
+    def entry(self, kind, name):
+        found = real(self, kind, name)
+        if kind != "model" or found.spec.name != "ridge":
+            return found
+        spec = found.spec
+        factory = spec.factory
+
+        def shifted(options, context):
+            m = factory(options, context)
+            predict = m.predict
+            m.predict = lambda X: predict(X) + shift
+            return m
+
+        return replace(found, spec=replace(spec, factory=shifted if shift else factory,
+                                           version=version or spec.version))
+
+    monkeypatch.setattr(Registry, "entry", entry)
+
+
+def test_records_of_another_model_version_are_counted_not_rerun(run_dir, tmp_path, capsys,
+                                                                monkeypatch):
+    _bump_ridge(monkeypatch, version="2")
     capsys.readouterr()
     assert main(["verify", str(run_dir), "--all", "--cache-dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
@@ -75,6 +121,33 @@ def test_records_of_other_code_are_counted_not_rerun(run_dir, tmp_path, capsys, 
     assert main(["verify", str(run_dir), "--models", "ridge",
                  "--cache-dir", str(tmp_path / "c")]) == 1
     assert "nothing to verify" in capsys.readouterr().err
+
+
+def _verify_in_process(run_dir, tmp_path):
+    from gpbench.running.executors import InlineExecutor
+    from gpbench.running.verify import verify_run
+
+    return verify_run(run_dir, sample=None, cache_dir=tmp_path / "c",
+                      executor=InlineExecutor())
+
+
+def test_a_changed_output_without_a_version_bump_fails_the_guard(run_dir, tmp_path,
+                                                                  monkeypatch):
+    """The guard behind declared versions: a model whose predictions change while its version
+    stays is caught by verify; with the bump its records are new work and verify passes."""
+    _bump_ridge(monkeypatch, shift=0.25)
+    result = _verify_in_process(run_dir, tmp_path)
+    bad = [c for c in result.checks if not c.agrees(1e-6)]
+    assert {c.model for c in bad} == {"ridge"} and len(bad) == 6
+    _bump_ridge(monkeypatch, version="2", shift=0.25)
+    result = _verify_in_process(run_dir, tmp_path)
+    assert result.unmatched == {"ridge": 6}
+    assert result.checks and all(c.agrees(1e-6) for c in result.checks)
+    from gpbench.boards.status import run_status
+    from gpbench.plugins import load_registry
+
+    ridge = next(m for m in run_status(run_dir, load_registry()).models if m.model == "ridge")
+    assert ridge.stale == 6 and "model_version changed ('1' -> '2')" in ridge.stale_why
 
 
 def test_verify_names_what_is_missing(run_dir, capsys):
@@ -86,7 +159,7 @@ def test_verify_names_what_is_missing(run_dir, capsys):
 
 
 def test_records_store_where_they_ran(run_dir):
-    rec = json.loads(sorted((run_dir / "results").glob("ridge--*.json"))[0].read_text())
+    rec = next(r for r in ResultStore(run_dir).records() if _is(r, "ridge--"))
     assert rec["host"]["threads"] == (os.cpu_count() or 1)  # --jobs 1, no --threads: all cores
     assert rec["host"]["cpu"] and isinstance(rec["versions"]["libraries"], dict)
 
@@ -94,15 +167,22 @@ def test_records_store_where_they_ran(run_dir):
 def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
     """Each unit reruns with the thread count its record stores; a record without one (older
     gpbench) with ``threads``, and the render says so."""
-    from gpbench.runner import run_unit
-    from gpbench.verify import render_verify, verify_run
+    from gpbench.running.runner import run_unit
+    from gpbench.running.verify import render_verify, verify_run
 
-    paths = sorted((run_dir / "results").glob("ridge--*.json"))
-    edited, older = (json.loads(p.read_text()) for p in paths[:2])
-    edited["host"]["threads"] = 3
-    del older["host"]["threads"], older["host"]["cpu"]
-    for path, rec in zip(paths[:2], (edited, older), strict=True):
-        path.write_text(json.dumps(rec))
+    ridge = sorted(r["unit_id"] for r in ResultStore(run_dir).records() if _is(r, "ridge--"))
+
+    def edit(rec):
+        if rec["unit_id"] == ridge[0]:
+            rec["host"]["threads"] = 3
+        elif rec["unit_id"] == ridge[1]:
+            del rec["host"]["threads"], rec["host"]["cpu"]
+        else:
+            return None
+        return rec
+
+    records = {r["unit_id"]: r for r in edit_records(run_dir, edit)}
+    edited, older = records[ridge[0]], records[ridge[1]]
     seen = {}
 
     class Spy:  # runs the units in this process and notes their thread counts
@@ -126,12 +206,12 @@ def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
 def test_cuda_units_name_their_gpu_and_verify_compares_it(monkeypatch):
     """A CUDA unit's record names the GPU and CUDA version (kernels differ between GPU models,
     as between CPUs); verify counts a record made on another GPU as made on another host."""
-    from gpbench import runner
-    from gpbench.types import DataConfig
-    from gpbench.verify import _same_host
+    from gpbench.api.types import DataConfig
+    from gpbench.running import runner, units
+    from gpbench.running.verify import _same_host
 
     monkeypatch.setattr(runner, "gpu_model", lambda: {"gpu": "Some GPU", "cuda": "13.0"})
-    unit = runner.Unit(dataset="sim", data_config=DataConfig(Path(".")), dataset_checksum="x",
+    unit = units.Unit(dataset="sim", data_config=DataConfig(Path(".")), dataset_checksum="x",
                        model="ridge", options={}, traits=("T",), repeat=0, fold=0, k=5, seed=1,
                        fold_file="folds.json", fold_sha256="y")
     cpu = runner._host(unit)

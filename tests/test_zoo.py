@@ -182,7 +182,7 @@ def test_nnls_weights_are_non_negative():
 
 
 def test_stack_errors_without_usable_models():
-    from gpbench.errors import GpbenchError
+    from gpbench.api.errors import GpbenchError
 
     with pytest.raises(GpbenchError, match="none of the base models"):
         Stack({"base": "nope"}, ModelContext(get_model=_toy_registry()))
@@ -192,11 +192,11 @@ def test_stack_errors_without_usable_models():
 
 @pytest.mark.parametrize("tune", [False, True])
 def test_stack_never_sees_the_outer_test_fold(tmp_path, tune):
-    from gpbench.api import RunConfig, execute, plan_run
-    from gpbench.executors import InlineExecutor
-    from gpbench.protocol import FoldPlan
-    from gpbench.results import ResultStore
-    from gpbench.runner import Environment, TuneConfig
+    from gpbench.running.executors import InlineExecutor
+    from gpbench.running.plan import RunConfig, execute, plan_run
+    from gpbench.running.protocol import FoldPlan
+    from gpbench.running.units import Environment, TuneConfig
+    from gpbench.storage.records import ResultStore
     from tests.plugins import spy
 
     env = Environment(extra_plugins=("gpbench_linear", "gpbench_metrics", "gpbench_zoo",
@@ -236,9 +236,9 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path, tune):
 
 
 def test_zoo_models_run_through_the_host_on_sim(tmp_path):
-    from gpbench.api import RunConfig, execute, plan_run
-    from gpbench.results import ResultStore
-    from gpbench.runner import Environment
+    from gpbench.running.plan import RunConfig, execute, plan_run
+    from gpbench.running.units import Environment
+    from gpbench.storage.records import ResultStore
 
     env = Environment(extra_plugins=("gpbench_sim", "gpbench_linear", "gpbench_metrics",
                                      "gpbench_zoo"), load_entrypoints=False)

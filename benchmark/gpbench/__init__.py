@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pluggy
 
-from .types import (
+from gpbench.api.types import (
     DataConfig,
     Dataset,
     DatasetSpec,
@@ -30,7 +30,36 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
+# what dataset loaders and savable models use (imported after __version__: these modules
+# import nothing that needs it)
+from gpbench.api.errors import DataError, GpbenchError  # noqa: E402
+from gpbench.api.modelfiles import read_model_json, write_model_json  # noqa: E402
+from gpbench.api.tables import match_ids, numeric_columns, unique_ids  # noqa: E402
+from gpbench.data.datasource import (  # noqa: E402
+    DatasetDeclaration,
+    Parsed,
+    RemoteFile,
+    aggregate_mean,
+    join_by_id,
+    load_declared,
+    read_r,
+)
+
 __all__ = [
+    "DataError",
+    "DatasetDeclaration",
+    "GpbenchError",
+    "Parsed",
+    "RemoteFile",
+    "aggregate_mean",
+    "join_by_id",
+    "load_declared",
+    "match_ids",
+    "numeric_columns",
+    "read_model_json",
+    "read_r",
+    "unique_ids",
+    "write_model_json",
     "DataConfig",
     "Dataset",
     "DatasetSpec",

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import GpbenchError
+from gpbench import __version__
+from gpbench.api.errors import GpbenchError
+from gpbench.storage.records import holds_results
 
 EPILOG = """\
 environment:
@@ -160,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "leaderboard's; see `gpbench list`)")
     run.add_argument("--jobs", type=int, default=1,
                      help="units in parallel, each in its own long-lived worker process")
+    run.add_argument("--keep-history", action="store_true",
+                     help="store each model's training history (e.g. validation loss per "
+                     "boosting round) in its record; off by default: no board needs it")
     run.add_argument("--unit-timeout", type=float, default=None, metavar="SECONDS",
                      help="kill a unit that runs longer, counted from its start in its worker "
                      "(it is recorded as failed and the run goes on)")
@@ -257,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_argument("--check", action="store_true",
                       help="exit with status 1 unless every listed unit has an ok record")
 
+    mig = sub.add_parser("migrate", help="bring run directories of an older gpbench up to "
+                         "today's results store (keys by declared versions, one results.parquet)")
+    mig.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
+                     help="run directories written by `gpbench run`")
+
     ver = sub.add_parser("verify", help="rerun a sample of a run directory's stored units and "
                          "compare their predictions with the records (nothing is written)")
     ver.add_argument("run_dir", type=Path, help="a run directory written by `gpbench run`")
@@ -304,21 +313,21 @@ def _check_executor_flags(args: argparse.Namespace) -> None:
 def _executor(args: argparse.Namespace) -> Any:
     """The executor --executor names; None: the default local worker pool."""
     if args.executor == "inline":
-        from .executors import InlineExecutor
+        from gpbench.running.executors import InlineExecutor
 
         return InlineExecutor()
     if args.executor == "dask":
-        from .executors import DaskExecutor
+        from gpbench.running.executors import DaskExecutor
 
         return DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
     return None
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .api import RunConfig, default_cache_dir, execute, plan_run
-    from .multirun import is_multi_dataset
-    from .plugins import load_registry
-    from .runner import Environment, TuneConfig
+    from gpbench.plugins import load_registry
+    from gpbench.running.multirun import is_multi_dataset
+    from gpbench.running.plan import RunConfig, default_cache_dir, execute, plan_run
+    from gpbench.running.units import Environment, TuneConfig
 
     _check_executor_flags(args)
     data_dir = _data_dir(args)
@@ -326,7 +335,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = RunConfig(
         models=args.models, dataset=dataset, traits=args.traits,
         k=5 if args.folds == "published" else args.folds,
-        published_folds=args.folds == "published",
+        published_folds=args.folds == "published", keep_history=args.keep_history,
         seed=args.seed, repeats=args.repeats, out=args.out, data_dir=data_dir,
         cache_dir=args.cache_dir or default_cache_dir(),
         dataset_options=dataset_options,
@@ -349,7 +358,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(summary.leaderboard.read_text() if summary.leaderboard else "")
     print(f"leaderboard: {summary.leaderboard}", file=sys.stderr)
     if not args.no_report:
-        from .report import write_report
+        from gpbench.boards.report import write_report
 
         print(f"report with plots: {write_report(summary.run_dir)}", file=sys.stderr)
     if summary.failed:
@@ -380,8 +389,8 @@ def model_options_text(reg: Any) -> str:
 
 def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
     """The --new genotypes, read by the ``files`` dataset plugin (genotypes only)."""
-    from .errors import UnknownNameError
-    from .types import DataConfig
+    from gpbench.api.errors import UnknownNameError
+    from gpbench.api.types import DataConfig
 
     try:
         spec = registry.dataset("files")
@@ -394,11 +403,11 @@ def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from . import predict
-    from .api import RunConfig, default_cache_dir, resolve_traits
-    from .plugins import load_registry
-    from .runner import TuneConfig
-    from .types import DataConfig
+    from gpbench.api.types import DataConfig
+    from gpbench.plugins import load_registry
+    from gpbench.running import predict
+    from gpbench.running.plan import RunConfig, default_cache_dir, resolve_traits
+    from gpbench.running.units import TuneConfig
 
     registry = load_registry()
     cache_dir = args.cache_dir or default_cache_dir()
@@ -464,7 +473,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from .plugins import load_registry
+    from gpbench.plugins import load_registry
 
     reg = load_registry()
     for kind, attr in (("dataset", "description"), ("model", "description"),
@@ -484,8 +493,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         if kind == "model":
             print(model_options_text(reg))
     if args.traits or args.geno is not None:
-        from .api import default_cache_dir
-        from .types import DataConfig
+        from gpbench.api.types import DataConfig
+        from gpbench.running.plan import default_cache_dir
 
         args.dataset = args.traits
         name, options = _dataset_choice(args, "--traits")
@@ -511,7 +520,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from .plugins import load_registry
+    from gpbench.plugins import load_registry
 
     reg = load_registry()
     rows = []
@@ -529,13 +538,13 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .publish import write_leaderboard
+    from gpbench.boards.publish import write_leaderboard
 
     if len(args.run_dir) > 1:
         return _cmd_cross_leaderboard(args)
     args.run_dir = args.run_dir[0]
-    if not (args.run_dir / "results").is_dir():
-        raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
+    if not holds_results(args.run_dir):
+        raise GpbenchError(f"{args.run_dir} holds no results; pass the --out "
                            "directory of a `gpbench run`")
     path = write_leaderboard(args.run_dir, args.output, show_params=args.params)
     if args.print:
@@ -545,12 +554,12 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
-    from .multirun import CROSS_DIR
-    from .publish import write_cross_board
+    from gpbench.boards.publish import write_cross_board
+    from gpbench.running.multirun import CROSS_DIR
 
     for run_dir in args.run_dir:
-        if not (run_dir / "results").is_dir():
-            raise GpbenchError(f"{run_dir} has no results/ directory; pass the --out "
+        if not holds_results(run_dir):
+            raise GpbenchError(f"{run_dir} holds no results; pass the --out "
                                "directories of `gpbench run`")
     path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR)
     if args.print:
@@ -561,8 +570,8 @@ def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
 
 def _cmd_run_many(args: argparse.Namespace, base: Any, registry: Any) -> int:
     """``gpbench run --dataset a,b`` / ``--dataset all``: one run per dataset, then the board."""
-    from .multirun import dataset_list, run_many
-    from .runner import Environment
+    from gpbench.running.multirun import dataset_list, run_many
+    from gpbench.running.units import Environment
 
     names = registry.names("dataset")
     datasets = dataset_list(args.dataset, names,
@@ -600,10 +609,10 @@ def threading_is_main() -> bool:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from gpbench.boards.report import write_report
 
-    if not (args.run_dir / "results").is_dir():
-        raise GpbenchError(f"{args.run_dir} has no results/ directory; pass the --out "
+    if not holds_results(args.run_dir):
+        raise GpbenchError(f"{args.run_dir} holds no results; pass the --out "
                            "directory of a `gpbench run`")
     path = write_report(args.run_dir, args.output)
     print(f"report: {path}", file=sys.stderr)
@@ -611,12 +620,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from .status import render_status, run_status
+    from gpbench.boards.status import render_status, run_status
+    from gpbench.plugins import load_registry
 
+    registry = load_registry()
     statuses, skipped = [], []
     for run_dir in args.run_dir:
         try:
-            statuses.append(run_status(run_dir))
+            statuses.append(run_status(run_dir, registry))
         except GpbenchError as exc:  # e.g. the cross board's directory in runs/*/
             if len(args.run_dir) == 1:
                 raise
@@ -631,8 +642,19 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 1 if args.check and not complete else 0
 
 
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from gpbench.plugins import load_registry
+    from gpbench.running.migrate import migrate
+
+    registry = load_registry()
+    for run_dir in args.run_dir:
+        n, listed = migrate(run_dir, registry)
+        print(f"{run_dir}: {n} record(s) packed into results.parquet ({listed} units listed)")
+    return 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import render_verify, verify_run
+    from gpbench.running.verify import render_verify, verify_run
 
     if args.sample < 1 and not args.all:
         raise GpbenchError("--sample must be at least 1 (or use --all)")
@@ -647,12 +669,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         print("gpbench: nothing to verify: no stored record matches a unit this gpbench "
               "plans (see above)", file=sys.stderr)
         return 1
-    return 0 if all(c.agrees(args.tolerance) for c in result.checks) else 1
+    agree = all(c.agrees(args.tolerance) for c in result.checks)
+    return 0 if agree and not result.untrusted else 1
 
 
 COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
             "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status,
-            "verify": _cmd_verify}
+            "verify": _cmd_verify, "migrate": _cmd_migrate}
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -681,6 +704,9 @@ def _setup_logging() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
+    from gpbench.running.threads import passive_openmp
+
+    passive_openmp()  # before any plugin loads OpenMP (LightGBM, torch)
     _setup_logging()
     if threading_is_main():
         signal.signal(signal.SIGTERM, _terminate)

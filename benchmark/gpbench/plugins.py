@@ -23,9 +23,9 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError, UnknownNameError
-from .types import DatasetSpec, MetricSpec, ModelSpec
+from gpbench.api import hookspecs
+from gpbench.api.errors import PluginError, UnknownNameError
+from gpbench.api.types import DatasetSpec, MetricSpec, ModelSpec
 
 log = logging.getLogger("gpbench.plugins")
 
@@ -146,7 +146,7 @@ def get_plugin_manager(
             pm.register(plugin, name=info.name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"{info.describe()} is invalid: {exc}. Hooks and their arguments "
-                              f"are listed in gpbench.hookspecs.") from exc
+                              f"are listed in gpbench.api.hookspecs.") from exc
         infos[info.name] = info
     try:
         pm.check_pending()

@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from gpbench import ModelContext
-from gpbench.errors import GpbenchError
+from gpbench import GpbenchError, ModelContext
 
 COMMON = {"n_iter": 3000, "burn_in": 1000, "thin": 5, "r2": 0.5, "df0": 5.0, "seed": None}
 """Options every model of the family has (``seed: None`` = the host's seed)."""

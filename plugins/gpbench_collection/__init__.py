@@ -1,6 +1,6 @@
 """The public dataset collection: one module per dataset, each a ``DECLARATION`` and its parser.
 
-Every dataset here is loaded through :mod:`gpbench.datasource` (pinned URLs, sha256, parsed
+Every dataset here is loaded through :mod:`gpbench.data.datasource` (pinned URLs, sha256, parsed
 cache); ``docs/datasets.md`` documents each one. To add a dataset, write its module and append
 its name to ``MODULES``.
 """
@@ -10,8 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gpbench import hookimpl
-from gpbench.datasource import DatasetDeclaration
+from gpbench import DatasetDeclaration, hookimpl
 
 MODULES: list[str] = [
     "wheat",

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
+from gpbench import DatasetDeclaration, Parsed, join_by_id, read_r
 
 from .sources import ASRDATA, pinned, version
 

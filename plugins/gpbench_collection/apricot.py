@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
-from gpbench.errors import DataError
+from gpbench import DataError, DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 
 from ._rvalues import float32_matrix
 from .sources import ASRDATA, pinned, version

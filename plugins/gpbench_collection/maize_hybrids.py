@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, read_r
-from gpbench.errors import DataError
+from gpbench import DataError, DatasetDeclaration, Parsed, read_r
 
 from .sources import SOMMER, pinned, version
 

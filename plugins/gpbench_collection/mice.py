@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id, read_r
-from gpbench.errors import DataError
+from gpbench import DataError, DatasetDeclaration, Parsed, join_by_id, read_r
 
 from .sources import BGLR, pinned, version
 

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean
-from gpbench.errors import DataError
+from gpbench import DataError, DatasetDeclaration, Parsed, aggregate_mean
 
 from .sources import SOMMER, pinned, version
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, join_by_id
-from gpbench.errors import DataError
+from gpbench import DataError, DatasetDeclaration, Parsed, join_by_id
 
 from .sources import VTGWAS, pinned, version
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpbench.datasource import RemoteFile
+from gpbench import RemoteFile
 
 BGLR = ("gdlc/BGLR-R", "f66f9bc07a735803ddfb9625f6eea0fe46c3df57")
 ASRDATA = ("asrtools/asrdata", "e752386c7ebbb2b6567b8d808dfb066120c483aa")

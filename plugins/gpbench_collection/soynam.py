@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.datasource import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
+from gpbench import DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
 
 from ._rvalues import float32_matrix
 from .sources import SOYNAM, pinned, version

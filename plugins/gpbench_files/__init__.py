@@ -25,8 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
-from gpbench.errors import DataError
+from gpbench import DataConfig, DataError, Dataset, DatasetSpec, hookimpl
 
 from .genotypes import genotype_format, read_genotypes
 from .phenotypes import read_phenotypes

@@ -24,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.errors import DataError
-from gpbench.tables import unique_ids
+from gpbench import DataError, unique_ids
 
 from .tables import read_numeric_table, repeated
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gpbench.errors import DataError
+from gpbench import DataError
 
 from .tables import read_numeric_table
 

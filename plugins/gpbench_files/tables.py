@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench.errors import DataError
-from gpbench.tables import unique_ids
+from gpbench import DataError, unique_ids
 
 # cells read as missing (besides the empty cell)
 NA_VALUES = ["NA", "NaN", "nan", "N/A", "n/a", "NULL", "null", ".", "-", "?"]

@@ -36,20 +36,13 @@ choices, so the same seed gives the same predictions. The model runs on the CPU 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-# Spinning OpenMP threads make LightGBM pathologically slow on a loaded machine (measured: a
-# 2-thread fit took 285 s instead of 4 s beside one other busy process on 2 cores). Passive
-# waiting costs nothing when the machine is idle. Must be set before LightGBM's OpenMP starts.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import lightgbm as lgb  # noqa: E402
+import lightgbm as lgb
 import numpy as np
 
-from gpbench import ModelContext
-from gpbench.modelfiles import read_model_json, write_model_json
+from gpbench import ModelContext, read_model_json, write_model_json
 
 # Chosen on yeast development traits and the collection (fold seed 1), never Lactate/Lactose:
 # docs/gbm-dev.md. Before (lr 0.05, 15 leaves, min_data_in_leaf 10, lambda_l2 1, 2,000 rounds,

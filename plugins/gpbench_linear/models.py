@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from gpbench import ModelContext
-from gpbench.modelfiles import read_model_json, write_model_json
+from gpbench import ModelContext, read_model_json, write_model_json
 
 from .kernel import fit_kernel
 from .path import ScreenedPath, alpha_grid

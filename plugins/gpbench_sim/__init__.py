@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
-from gpbench.errors import DataError
+from gpbench import DataConfig, DataError, Dataset, DatasetSpec, hookimpl
 
 DEFAULTS: dict[str, float] = {"n_strains": 300, "n_markers": 1200, "n_chrom": 8, "n_traits": 4,
                               "n_qtl": 15, "h2": 0.7, "missing": 0.03, "seed": 0,

@@ -33,16 +33,11 @@ How the ``fast`` defaults were chosen (experiments, figures): docs/transformer-d
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-# Spinning OpenMP threads made torch ~20x slower per epoch on a loaded 2-core machine; passive
-# waiting costs nothing when idle. Must be set before torch's OpenMP runtime loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from gpbench import ModelContext, ModelSpec, hookimpl
 
-from gpbench import ModelContext, ModelSpec, hookimpl  # noqa: E402
-
-from .train import (  # noqa: E402
+from .train import (
     OPTIONS,
     PROFILE_DEFAULTS,
     TransformerRegressor,

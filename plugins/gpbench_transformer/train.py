@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gpbench import ModelContext
-from gpbench.modelfiles import read_model_json, write_model_json
+from gpbench import ModelContext, read_model_json, write_model_json
 
 from .model import GenomicTransformer
 from .tokens import snp_index, window_index

@@ -1,6 +1,6 @@
 """The ``yeast`` dataset: BYxRM segregants (1,008 strains x 11,623 markers, 46 traits).
 
-Loaded through the shared path of :mod:`gpbench.datasource`: raw files from ``--data-dir`` /
+Loaded through the shared path of :mod:`gpbench.data.datasource`: raw files from ``--data-dir`` /
 ``GPBENCH_DATA_DIR`` (the directory itself or its ``yeast/`` subdirectory, verified against the
 manifest's sha256), otherwise downloaded once into the cache and verified. The parsed matrices
 are cached as ``.npz`` keyed by the raw files' checksums, so later loads take well under a
@@ -19,10 +19,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
-from gpbench.datasource import DatasetDeclaration, Parsed, RemoteFile, load_declared
-from gpbench.errors import DataError
-from gpbench.tables import match_ids, numeric_columns
+from gpbench import (
+    DataConfig,
+    DataError,
+    Dataset,
+    DatasetDeclaration,
+    DatasetSpec,
+    Parsed,
+    RemoteFile,
+    hookimpl,
+    load_declared,
+    match_ids,
+    numeric_columns,
+)
 
 MANIFEST: dict[str, Any] = json.loads(
     resources.files(__name__).joinpath("manifest.json").read_text())

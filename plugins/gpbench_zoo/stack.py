@@ -28,8 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 
-from gpbench import ModelContext, ModelSpec
-from gpbench.errors import GpbenchError
+from gpbench import GpbenchError, ModelContext, ModelSpec
 
 DEFAULTS: dict[str, Any] = {"base": "gblup,lasso,gbm,bayesb", "inner_folds": 5,
                             "valid_fraction": 0.2}

@@ -30,8 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from gpbench import ModelContext
-from gpbench.errors import GpbenchError
+from gpbench import GpbenchError, ModelContext
 
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.05,

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from gpbench import DataConfig, Dataset, DatasetSpec, hookimpl
-from gpbench.errors import DataError
+from gpbench.api.errors import DataError
 from gpbench_sim import simulate
 
 

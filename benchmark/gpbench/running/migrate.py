@@ -1,0 +1,75 @@
+"""Bring run directories of older gpbench versions up to the current store and keys.
+
+Schema-1 run directories keyed each unit on its plugin's source hash and kept one JSON file
+per unit. ``migrate`` rekeys every record by declared versions (:mod:`gpbench.running.units`)
+at version "1" of its model and dataset and protocol 1, packs the records into one
+``results.parquet`` without training histories, and rewrites run.json's unit lists. Metrics and
+predictions are kept exactly; the old key stays in the record as ``migrated_from``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gpbench.api.errors import GpbenchError
+from gpbench.plugins import Registry
+from gpbench.running.runconfig import read_run
+from gpbench.running.units import config_hash, record_key, unit_id
+from gpbench.storage.atomic import atomic_write_json
+from gpbench.storage.records import ResultStore
+
+# fit_info fields of schema 1 that are training histories under another name
+_LEGACY_HISTORY = ("valid_rmse",)
+
+
+def rekey(rec: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """``rec`` (schema 1) with its key by declared versions: config fields, config_hash and
+    unit_id recomputed; "dataset_version" (the data's release) renamed "data_release"."""
+    if "protocol_version" in rec:
+        return rec  # already keyed by versions
+    out = dict(rec)
+    out["data_release"] = out.pop("dataset_version", None)
+    info = dict(out.get("fit_info") or {})
+    moved = {k: info.pop(k) for k in _LEGACY_HISTORY if k in info}
+    if moved:
+        info["history"] = {**info.get("history", {}), **moved}
+        out["fit_info"] = info
+    config = record_key(rec, registry)
+    out.update(config)
+    out["config_hash"] = config_hash(config)
+    out["unit_id"] = unit_id(rec["model"], rec["traits"], rec["repeat"], rec["fold"],
+                             out["config_hash"])
+    out["migrated_from"] = rec["unit_id"]
+    return out
+
+
+def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
+    """Rekey and pack one run directory in place; returns (records, units listed)."""
+    run_dir = Path(run_dir)
+    run = read_run(run_dir)
+    if run is None:
+        raise GpbenchError(f"{run_dir} has no run.json: not a run directory")
+    store = ResultStore(run_dir)
+    records, unreadable = store.scan()
+    if unreadable:
+        raise GpbenchError(f"{run_dir}: {len(unreadable)} unreadable record(s), e.g. "
+                           f"{unreadable[0][0]} ({unreadable[0][1]}); mend or remove them first")
+    new = {}
+    for rec in records:
+        out = rekey(rec, registry)
+        new[rec["unit_id"]] = out
+    rename = {old: rec["unit_id"] for old, rec in new.items()}
+    by_model = {m: [rename.get(u, u) for u in ids]
+                for m, ids in (run.get("units_by_model") or {}).items()}
+    run["units_by_model"] = by_model
+    run["units"] = [rename.get(u, u) for u in run.get("units") or []]
+    # new records go to the journal before old files go: a kill leaves every record readable
+    for rec in new.values():
+        store.write(rec)
+    for old, rec in new.items():
+        if old != rec["unit_id"]:
+            store.path(old).unlink(missing_ok=True)
+    store.pack()
+    atomic_write_json(run_dir / "run.json", run)
+    return len(new), len(run["units"])

@@ -1,0 +1,1 @@
+"""Results on disk: atomic writes and the store of a run directory's records."""

@@ -1,0 +1,112 @@
+"""The packed results of a run directory: one Parquet file holding every unit's record.
+
+One row per stored prediction (unit, trait, sample, observed, predicted), plus the unit's
+record without its predictions as JSON on the unit's first row. Parquet because it is
+columnar and compressed (sample ids and observed values repeat across models and encode as
+dictionaries; predictions are float64 with byte-stream-split), readable by pandas, R,
+polars and DuckDB, and one file a run directory instead of one file a unit. Floats are
+stored as float64 and records as JSON, so a record reads back exactly as it was written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gpbench.storage.atomic import _jsonable
+
+PACK_NAME = "results.parquet"
+PACK_FORMAT = 1
+_COLUMNS = ("unit_id", "trait", "sample", "y_true", "y_pred", "record")
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([
+        ("unit_id", pa.dictionary(pa.int32(), pa.string())),
+        ("trait", pa.dictionary(pa.int32(), pa.string())),
+        ("sample", pa.dictionary(pa.int32(), pa.string())),
+        ("y_true", pa.float64()), ("y_pred", pa.float64()), ("record", pa.string()),
+    ], metadata={b"gpbench_pack_format": str(PACK_FORMAT).encode()})
+
+
+def encode(records: Iterable[dict[str, Any]]) -> bytes:
+    """The Parquet bytes of ``records`` (each a record dict as the runner writes it)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+    for rec in records:
+        preds = rec.get("predictions") or {}
+        rec = _jsonable(rec)  # NaN -> None, numpy -> Python, as in the JSON records
+        head = {k: v for k, v in rec.items() if k != "predictions"}
+        head["prediction_traits"] = list(preds)  # keeps a trait with no stored prediction
+        first = json.dumps(head, sort_keys=True, allow_nan=False)
+        rows = [(t, s, yt, yp) for t, p in preds.items()
+                for s, yt, yp in zip(p["sample"], p["y_true"], p["y_pred"], strict=True)]
+        if not rows:
+            rows = [(None, None, None, None)]
+        for i, (t, s, yt, yp) in enumerate(rows):
+            cols["unit_id"].append(rec["unit_id"])
+            cols["trait"].append(t)
+            cols["sample"].append(None if s is None else str(s))
+            cols["y_true"].append(yt)
+            cols["y_pred"].append(yp)
+            cols["record"].append(first if i == 0 else None)
+    table = pa.Table.from_pydict(cols, schema=_schema())
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", compression_level=9,
+                   use_byte_stream_split=["y_pred"], use_dictionary=["unit_id", "trait",
+                                                                    "sample", "y_true"],
+                   row_group_size=1 << 20)
+    return sink.getvalue()
+
+
+def decode(path: Path) -> list[dict[str, Any]]:
+    """The records stored in the pack at ``path`` (raises on a damaged file)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = table.schema.metadata or {}
+    fmt = meta.get(b"gpbench_pack_format")
+    if fmt is None or int(fmt) > PACK_FORMAT:
+        raise ValueError(f"not a gpbench results pack of format <= {PACK_FORMAT}")
+    unit = table.column("unit_id").to_pylist()
+    trait = table.column("trait").to_pylist()
+    sample = table.column("sample").to_pylist()
+    y_true = table.column("y_true").to_numpy(zero_copy_only=False)
+    y_pred = table.column("y_pred").to_numpy(zero_copy_only=False)
+    record = table.column("record").to_pylist()
+    starts = [i for i, r in enumerate(record) if r is not None]
+    out = []
+    for a, b in zip(starts, [*starts[1:], len(record)], strict=True):
+        rec = json.loads(record[a])
+        if any(u != rec["unit_id"] for u in unit[a:b]):
+            raise ValueError(f"rows of unit {rec['unit_id']} are interleaved with another's")
+        preds: dict[str, dict[str, list]] = {t: {"sample": [], "y_true": [], "y_pred": []}
+                                             for t in rec.pop("prediction_traits", [])}
+        for i in range(a, b):
+            if trait[i] is None:
+                continue
+            p = preds.setdefault(trait[i], {"sample": [], "y_true": [], "y_pred": []})
+            p["sample"].append(sample[i])
+            p["y_true"].append(float(y_true[i]))
+            p["y_pred"].append(float(y_pred[i]))
+        if preds or rec.get("status") == "ok":
+            rec["predictions"] = preds
+        out.append(rec)
+    return out
+
+
+def as_arrays(rec: dict[str, Any], trait: str) -> tuple[np.ndarray, np.ndarray]:
+    """Observed and predicted values of ``trait`` in a record, as float arrays."""
+    p = (rec.get("predictions") or {}).get(trait) or {}
+    return (np.asarray(p.get("y_true", []), dtype=float),
+            np.asarray(p.get("y_pred", []), dtype=float))
