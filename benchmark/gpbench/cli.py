@@ -254,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--params", action="store_true",
                        help="add the options chosen by --tune in every fold")
 
+    site = sub.add_parser("site", help="build a static results website of run directories "
+                          "(opens from files, works offline; nothing is rerun)")
+    site.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
+                      help="run directories; several add the board across datasets")
+    site.add_argument("-o", "--output", type=Path, default=Path("site"),
+                      help="output directory (default ./site)")
+
     stat = sub.add_parser("status", help="what run directories hold: units done, failed and "
                           "missing per model (nothing is run)")
     stat.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
@@ -553,6 +560,25 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace) -> int:
+    from gpbench.running.multirun import CROSS_DIR
+    from gpbench.site import build_site
+
+    # a shell glob such as leaderboard/collection/*/ also matches the cross board's directory
+    run_dirs = [d for d in args.run_dir if d.name != CROSS_DIR or holds_results(d)]
+    if len(run_dirs) < len(args.run_dir):
+        print(f"gpbench: skipped {CROSS_DIR}/ (the board across datasets, not a run directory)",
+              file=sys.stderr)
+    for run_dir in run_dirs:
+        if not holds_results(run_dir):
+            raise GpbenchError(f"{run_dir} holds no results; pass the --out "
+                               "directories of `gpbench run`")
+    site = build_site(run_dirs, args.output)
+    print(f"site: {site.index} ({len(site.datasets)} dataset page(s), {len(site.models)} "
+          "model page(s)); open it in a browser, no server needed", file=sys.stderr)
+    return 0
+
+
 def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
     from gpbench.boards.publish import write_cross_board
     from gpbench.running.multirun import CROSS_DIR
@@ -675,7 +701,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
             "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status,
-            "verify": _cmd_verify, "migrate": _cmd_migrate}
+            "verify": _cmd_verify, "migrate": _cmd_migrate, "site": _cmd_site}
 
 
 def _terminate(signum: int, frame: Any) -> None:
