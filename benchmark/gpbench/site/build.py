@@ -434,11 +434,32 @@ def model_page(model: str, pages: list[RunPage], board: CrossBoard | None) -> st
 # ------------------------------------------------------------------ index and protocol
 
 
-def _friedman_html(fr: Friedman, image: str | None, caption: str) -> str:
-    paras = "".join(f"<p>{esc(line)}</p>" for line in separation_statement(fr) if line)
+def _friedman_html(fr: Friedman, image: str | None, caption: str, table_id: str) -> str:
+    """The test's verdict, the CD diagram, and every pair in a collapsed sortable table (the
+    markdown board lists them in sentences, too long for a page with many models)."""
+    lines = [line for line in separation_statement(fr) if line]
+    sep = int(fr.pairs["separated"].sum()) if len(fr.pairs) else 0
+    if fr.rejects:
+        verdict = (f"It separates {sep} of {len(fr.pairs)} pairs (mean-rank difference > CD) "
+                   f"and cannot separate {len(fr.pairs) - sep}.")
+    else:
+        verdict = lines[1] if len(lines) > 1 else ""
+    pairs = Table(table_id, [Column("model a"), Column("model b"), Column("mean rank a"),
+                             Column("mean rank b"), Column("difference"),
+                             Column("separated")])
+    for _, r in fr.pairs.iterrows():
+        pairs.add([cell(str(r["model_a"])), cell(str(r["model_b"])), cell(r["rank_a"], ".2f"),
+                   cell(r["rank_b"], ".2f"), cell(r["difference"], ".2f"),
+                   "yes" if bool(r["separated"]) else "no"],
+                  separated="yes" if bool(r["separated"]) else "no")
     img = (f'<figure><img class="cd" src="{esc(image)}" alt="{esc(caption)}">'
            f"<figcaption>{esc(caption)}</figcaption></figure>" if image else "")
-    return paras + img
+    choose = select_filter(table_id, "separated", "separated", ["yes", "no"])
+    return (f"<p>{esc(lines[0])}</p><p>{esc(verdict)}</p>{img}"
+            f"<details><summary>All {len(fr.pairs)} pairs</summary>"
+            f'<div class="filters">{choose}'
+            f'<span class="muted" data-count-for="{esc(table_id)}"></span></div>'
+            f"{pairs.render()}</details>")
 
 
 def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
@@ -478,7 +499,7 @@ def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
         parts.append(_friedman_html(board.friedman, image, (
             "Critical-difference diagram, tasks as blocks: models on the axis of mean ranks "
             "(1 = best, left); a thick bar joins models the Nemenyi test cannot tell apart at "
-            f"α = {board.friedman.alpha}.")))
+            f"α = {board.friedman.alpha}."), "pairs-tasks"))
         parts.append("<h3>Datasets as blocks</h3><p>The traits of one dataset share its "
                      "individuals and folds, so tasks are not independent; the conservative "
                      "check ranks the models within each dataset and tests over datasets.</p>")
@@ -489,7 +510,8 @@ def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
                                cd_diagram_png(board.dataset_friedman))
             site.images.append(out_dir / "cd_diagram_datasets.png")
             parts.append(_friedman_html(board.dataset_friedman, "cd_diagram_datasets.png",
-                                        "Critical-difference diagram, datasets as blocks."))
+                                        "Critical-difference diagram, datasets as blocks.",
+                                        "pairs-datasets"))
     wide = Table("cross-r2", [Column("dataset"), Column("trait"),
                               *[Column(str(m)) for m in board.r2.columns]],
                  caption="Mean R² over outer test folds per task; bold = best of the task; "
@@ -550,11 +572,10 @@ def index_page(pages: list[RunPage], models: list[str], board: CrossBoard | None
     body = [f"<p>{len(pages)} run director{'y' if len(pages) == 1 else 'ies'}, "
             f"{len(models)} model(s). Protocol, dataset checksums, fold hashes and versions: "
             '<a href="protocol.html">protocol and versions</a>.</p>',
+            cross_section(board, out_dir, site) if board is not None else "",
             "<h2>Datasets</h2>", ds.render(), "<h2>Models</h2>",
             '<div class="filters">' + select_filter("models", "family", "model family", fams)
             + '<span class="muted" data-count-for="models"></span></div>', mt.render()]
-    if board is not None:
-        body.append(cross_section(board, out_dir, site))
     return page("gpbench results", "\n".join(body), "", NAV)
 
 

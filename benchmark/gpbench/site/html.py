@@ -77,6 +77,8 @@ def cell(value: Any, spec: str = ".3f") -> Cell:
             value = value.item()
     except ImportError:  # pragma: no cover
         pass
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Cell(str(value), value, cls="num")  # counts
     if is_number(value):
         return Cell(fmt(value, spec), value, cls="num")
     if isinstance(value, float):  # NaN
