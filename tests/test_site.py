@@ -199,3 +199,6 @@ def test_cli_site(runs, tmp_path, capsys):
     assert (tmp_path / "s" / "index.html").is_file()
     assert main(["site", str(tmp_path), "-o", str(tmp_path / "t")]) == 2
     assert "holds no results" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["site", "--help"])
+    assert exc.value.code == 0 and "RUN_DIR" in capsys.readouterr().out

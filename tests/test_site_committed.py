@@ -33,7 +33,7 @@ def test_site_of_the_committed_collection(tmp_path, capsys):
     models = set()
     for d in runs:
         run = json.loads((d / "run.json").read_text())
-        models |= set((run.get("units_by_model") or {}))
+        models |= set(run.get("units_by_model") or {})
         name = run["dataset"]["name"]
         page = out / "datasets" / f"{name}.html"
         assert page.is_file(), name
