@@ -217,3 +217,48 @@ def test_yeast_phenotype_errors_name_the_line(tmp_path, yeast_dir, monkeypatch):
     with pytest.raises(DataError, match=r"pheno.csv, line 6: duplicate sample id '4' \(first "
                        "on line 5\\)"):
         gpbench_yeast.load(DataConfig(tmp_path / "cache", tmp_path))
+
+
+# ------------------------------------------------------------ model option names and values
+
+GBM = ["run", "--models", "gbm", "--dataset", "sim", "--envs", "trait1",
+       "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100"]
+
+
+@pytest.mark.parametrize("option,message", [
+    ("gbm.learning_rate=abc", "model 'gbm': option learning_rate=abc is not a number "
+     "(default 0.02)"),
+    ("gbm.learning_rat=0.1", "model 'gbm' has no option 'learning_rat'. Did you mean "
+     "'learning_rate'? Its options: bagging_fraction, "),
+    ("gbm.num_leaves=4.5", "model 'gbm': option num_leaves=4.5 is not a whole number "
+     "(default 8)"),
+    ("gbm.num_boost_round=true", "option num_boost_round=true is not a whole number"),
+    ("gbm.learning_rate=[0.1]", "option learning_rate=[0.1] is not a number (default 0.02)"),
+    ("gbm.learning_rate=null", "option learning_rate=null is not a number (default 0.02)"),
+])
+def test_a_bad_model_option_is_one_line_before_any_unit_runs(tmp_path, capsys, monkeypatch,
+                                                             option, message):
+    from gpbench.cli import main
+    from gpbench.running import plan
+
+    monkeypatch.setenv("GPBENCH_PLUGINS", "sim,gbm,metrics")
+    loads = []
+    monkeypatch.setattr(plan, "check_writable", lambda d: loads.append(d))
+    out = tmp_path / "run"
+    assert main([*GBM, "--out", str(out), "--cache-dir", str(tmp_path / "c"),
+                 "--model-option", option]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gpbench: error: ") and message in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert loads == [] and not out.exists()  # refused before the run directory is looked at
+
+
+def test_good_model_option_values_of_the_default_type_family_run(tmp_path, monkeypatch):
+    """An int for a float option, an integral float for an int option: accepted."""
+    from gpbench.cli import main
+
+    monkeypatch.setenv("GPBENCH_PLUGINS", "sim,gbm,metrics")
+    assert main([*GBM, "--out", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "c"),
+                 "--folds", "2", "--model-option", "gbm.learning_rate=1", "--model-option",
+                 "gbm.num_boost_round=20.0", "--model-option", "gbm.early_stopping_rounds=5",
+                 "--model-option", "gbm.max_markers=50"]) == 0

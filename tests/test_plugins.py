@@ -6,6 +6,7 @@ import importlib.metadata as md
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gpbench import MetricSpec, ModelSpec, hookimpl
@@ -155,3 +156,56 @@ def test_yeast_reference_rows_follow_the_contract_schema():
                             "citation"}
         assert row["metric"] in ("R2", "r") and 0 < float(row["value"]) <= 1
         assert str(row["protocol"]).strip()  # "unknown" when the source does not state it
+
+
+# ------------------------------------------------------------ option values
+
+
+def test_every_builtin_models_defaults_and_search_space_pass_the_option_check():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    registry = load_registry()
+    assert len(registry.names("model")) >= 15
+    for name in registry.names("model"):
+        spec = registry.model(name)
+        assert spec.normalize_options(dict(spec.options)) == dict(spec.options), name
+        if spec.search_space is not None:
+            study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+            for _ in range(10):
+                spec.check_options(spec.search_space(study.ask()))
+
+
+@pytest.mark.parametrize("default,good,bad", [
+    (0.05, [0.1, 1, 0, np.float32(0.5), np.int64(2)], ["abc", True, None, [0.1], "0.1"]),
+    (8, [3, np.int64(4), 3.0], [3.5, "3", True, None, 1e400]),
+    (False, [True, False, np.bool_(True)], [0, 1, "true", None]),
+    ("grid", ["best", ""], [1, 2.5, None, True, ["grid"]]),
+    (None, [None, 1, "x", [1], {"a": 1}, True], []),
+    ((1, 2), [[1], (3,), []], ["1,2", 1, {"a": 1}]),
+    ({"a": 1}, [{}, {"b": 2}], [[], "a", None]),
+])
+def test_option_values_must_be_of_the_default_type_family(default, good, bad):
+    spec = ModelSpec("m", lambda o, c: None, options={"x": default})
+    for value in good:
+        spec.check_options({"x": value})
+    for value in bad:
+        with pytest.raises(ValueError, match=r"^model 'm': option x=.* is not .*\(default "):
+            spec.check_options({"x": value})
+
+
+def test_integral_floats_become_ints_and_option_types_admit_several_types():
+    spec = ModelSpec("m", lambda o, c: dict(o), options={"n": 8, "base": "a,b", "r": 0.5},
+                     option_types={"base": (str, list)})
+    assert spec.normalize_options({"n": 20.0}) == {"n": 20}
+    assert type(spec.build({"n": 20.0}, None)["n"]) is int
+    assert spec.build({"base": ["a"]}, None)["base"] == ["a"]
+    with pytest.raises(ValueError, match=r"option base=3 is not a list or a string "
+                       r"\(default 'a,b'\) \(to give a number as text, quote it as JSON: "
+                       r"m.base='\"3\"'\)$"):
+        spec.check_options({"base": 3})
+    with pytest.raises(ValueError, match=r"^model 'm' has no option 'bse'. Did you mean "
+                       r"'base'\? Its options: base, n, r$"):
+        spec.check_options({"bse": "a"})
+    with pytest.raises(ValueError, match=r"has no option 'zzz'. Its options: base, n, r$"):
+        spec.check_options({"zzz": 1})

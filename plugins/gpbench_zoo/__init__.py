@@ -52,6 +52,7 @@ def stack_space(trial: Any) -> dict[str, Any]:
 def register_models(register: Any) -> None:
     register(ModelSpec(
         name="rkhs", factory=rkhs.RKHS, options=dict(rkhs.DEFAULTS), search_space=rkhs_space,
+        option_types={"bandwidths": (str, float, list)},  # "0.2,1,5", 1 or [0.2, 1, 5]
         description="RKHS: Gaussian kernels (h=0.2,1,5 x median d2) averaged by REML"))
     register(ModelSpec(
         name="svr", factory=svr.SupportVectorRegression, options=dict(svr.DEFAULTS),
@@ -67,4 +68,5 @@ def register_models(register: Any) -> None:
     register(ModelSpec(
         name="stack", factory=stack.Stack, options=dict(stack.DEFAULTS),
         search_space=stack_space, uses_models=stack.base_names,
+        option_types={"base": (str, list)},  # "gblup,lasso" or ["gblup", "lasso"]
         description="stacked ensemble: NNLS weights on inner-CV predictions of its base models"))

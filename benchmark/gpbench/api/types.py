@@ -186,7 +186,10 @@ class ModelSpec:
     Attributes:
         name: registry name used on the command line.
         factory: ``factory(options, context) -> Model``.
-        options: option names with defaults (the only options the model accepts).
+        options: option names with defaults (the only options the model accepts). A value
+            given for an option must be of its default's type (bool, int, float -- ints
+            accepted --, str, list, dict; anything when the default is None): checked before
+            any unit runs.
         multi_trait: fitted once on all requested traits instead of once per trait.
         uses_validation: wants the host's inner validation split in ``fit``.
         search_space: for ``--tune``: suggests options on an Optuna trial.
@@ -209,6 +212,9 @@ class ModelSpec:
             predicts (defaults, algorithm, numerics); results keyed on the old version are then
             rerun. A refactor or a comment needs no bump (``gpbench verify`` and the committed-
             results test catch a change of output without one).
+        option_types: for an option that takes values of several types, the types it takes
+            instead of its default's, e.g. ``{"base": (str, list)}`` for a comma-separated
+            string or a list (``type(None)`` admits null, ``object`` anything).
     """
 
     name: str
@@ -223,26 +229,123 @@ class ModelSpec:
     load: Callable[[Path, ModelContext], Model] | None = None
     uses_models: Callable[[Mapping[str, Any]], Sequence[str]] | None = None
     version: str = "1"
+    option_types: Mapping[str, type | tuple[type, ...]] = field(default_factory=dict)
 
     def check_options(self, options: Mapping[str, Any]) -> None:
-        """Raise ValueError naming any option this model does not declare."""
-        unknown = sorted(set(options) - set(self.options))
-        if unknown:
-            raise ValueError(f"model {self.name!r} has no option(s) {unknown}; its options "
-                             f"are {sorted(self.options) or 'none'}")
+        """Raise ValueError, in one line, on an option this model does not declare (with a
+        did-you-mean) or on a value of the wrong type (see :func:`check_option_value`)."""
+        self.normalize_options(options)
+
+    def normalize_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """``options`` checked like :meth:`check_options`, with integral floats given for
+        integer options turned into ints (``3.0`` -> ``3``)."""
+        import difflib
+
+        out = {}
+        for key, value in options.items():
+            if key not in self.options:
+                close = difflib.get_close_matches(key, list(self.options), n=2, cutoff=0.6)
+                hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+                valid = ", ".join(sorted(self.options)) or "none"
+                raise ValueError(f"model {self.name!r} has no option {key!r}.{hint} Its "
+                                 f"options: {valid}")
+            out[key] = check_option_value(self.name, key, value, self.options[key],
+                                          self.option_types.get(key))
+        return out
 
     def effective_options(self, options: Mapping[str, Any],
                           context: ModelContext) -> dict[str, Any]:
         """Defaults merged with ``options``, then resolved by the plugin's ``resolve_options``."""
-        self.check_options(options)
-        merged = {**self.options, **options}
+        merged = {**self.options, **self.normalize_options(options)}
         if self.resolve_options is not None:
             merged = dict(self.resolve_options(merged, context))
         return merged
 
     def build(self, options: Mapping[str, Any], context: ModelContext) -> Model:
-        self.check_options(options)
-        return self.factory({**self.options, **options}, context)
+        return self.factory({**self.options, **self.normalize_options(options)}, context)
+
+
+_TYPE_WORDS: dict[type, str] = {bool: "true or false", int: "a whole number", float: "a number",
+                                str: "a string", list: "a list", tuple: "a list",
+                                dict: "a JSON object", type(None): "null"}
+
+
+def _show(value: Any) -> str:
+    """An option value as the user typed it (JSON for non-strings)."""
+    import json
+
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _is_type(value: Any, kind: type) -> bool:
+    """``value`` belongs to the type family ``kind`` (bool is not a number; a list is a tuple;
+    an int is a float; numpy scalars count as Python numbers)."""
+    import numbers
+
+    if kind is bool:
+        return isinstance(value, (bool, np.bool_))
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if kind is int:
+        return isinstance(value, numbers.Integral)
+    if kind is float:
+        return isinstance(value, numbers.Real)
+    if kind in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if kind is dict:
+        return isinstance(value, Mapping)
+    return isinstance(value, kind)
+
+
+def _family(default: Any) -> type:
+    """The type family of a default: bool, int, float, str, list, dict or its own type."""
+    import numbers
+
+    for kind, cls in ((bool, (bool, np.bool_)), (int, numbers.Integral), (float, numbers.Real),
+                      (str, str), (list, (list, tuple)), (dict, Mapping)):
+        if isinstance(default, cls):
+            return kind
+    return type(default)
+
+
+def check_option_value(model: str, key: str, value: Any, default: Any,
+                       types: type | tuple[type, ...] | None = None) -> Any:
+    """``value`` when it fits option ``key`` of ``model``, else ValueError in one line.
+
+    A value must be of the type family of the option's ``default``: bool for bool, int for int
+    (an integral float such as ``3.0`` is accepted and returned as ``3``), a number for a float
+    (ints too), a string for a string, a list for a list or tuple, a dict for a dict; any value
+    for a default of None. ``types`` (a ``ModelSpec.option_types`` entry) replaces the default's
+    type: the value must belong to one of them (``type(None)`` admits null; ``object`` admits
+    anything).
+    """
+    if types is None:
+        if default is None:
+            return value
+        kinds: tuple[type, ...] = (_family(default),)
+    else:
+        kinds = types if isinstance(types, tuple) else (types,)
+    if object in kinds:
+        return value
+    for kind in kinds:
+        if _is_type(value, kind):
+            return value
+    if (int in kinds and float not in kinds and isinstance(value, float)
+            and value.is_integer()):
+        return int(value)
+    words = sorted({_TYPE_WORDS.get(k, k.__name__) for k in kinds})
+    hint = (" (to give a number as text, quote it as JSON: "
+            f"{model}.{key}='\"{_show(value)}\"')"
+            if str in kinds and isinstance(value, (int, float))
+            and not isinstance(value, bool) else "")
+    shown = repr(default) if isinstance(default, str) else _show(default)
+    raise ValueError(f"model {model!r}: option {key}={_show(value)} is not "
+                     f"{' or '.join(words)} (default {shown}){hint}")
 
 
 # --------------------------------------------------------------------------- metrics
