@@ -104,7 +104,9 @@ def test_records_copied_from_another_run_directory_are_not_rerun(capsys, tmp_pat
 def test_failing_units_make_the_exit_code_non_zero(capsys, tmp_path):
     args = ["run", "--models", "lasso", "--dataset", "sim", "--envs", "trait1",
             "--dataset-option", "n_strains=60", "--dataset-option", "n_markers=100",
-            "--model-option", "lasso.l1_ratio=oops", "--folds", "2", "--out", str(tmp_path)]
+            # a value of the right type (a wrong type is refused before any unit) that the
+            # model cannot fit with
+            "--model-option", "lasso.n_alphas=0", "--folds", "2", "--out", str(tmp_path)]
     assert main(args) == 1
     assert "unit(s) failed" in capsys.readouterr().err
 

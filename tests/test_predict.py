@@ -260,3 +260,132 @@ def test_markers_counted_by_the_other_allele_are_flipped(data, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "1 markers of new_clash.bed name other alleles than in training" in err
     assert "1 of 80 training markers are missing from new_clash.bed" in err
+
+
+# ------------------------------------------------- --new read first; damaged saved models
+
+
+@pytest.mark.parametrize("new", ["missing.vcf", "garbage.csv", "other_ids.csv"])
+def test_a_bad_new_file_fails_before_any_model_is_fitted(new, data, tmp_path, capsys,
+                                                         monkeypatch):
+    from gpbench.running import predict
+
+    fits = []
+    real_train = predict.train
+
+    def spy_train(*args, **kw):
+        fits.append(args)
+        return real_train(*args, **kw)
+
+    monkeypatch.setattr(predict, "train", spy_train)
+    (tmp_path / "garbage.csv").write_text("this is\nnot a genotype\x00 file\n")
+    write_matrix(tmp_path / "other_ids.csv", data["ids"], data["dosages"],
+                 data["markers"].rename(index=lambda m: f"x{m}"))
+    saved = tmp_path / "model"
+    code = main(["predict", "--geno", str(data["geno"]), "--pheno", str(data["pheno"]),
+                 "--new", str(tmp_path / new), "--out", str(tmp_path / "p.csv"),
+                 "--model", "ridge", "--save", str(saved), "--threads", "1",
+                 "--device", "cpu"])
+    err = capsys.readouterr().err.strip()  # (reading the training files logs a line first)
+    assert code == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("gpbench: error: ")] == [
+        err.splitlines()[-1]]
+    assert fits == [] and not saved.exists() and not (tmp_path / "p.csv").exists()
+
+
+def test_a_model_option_value_of_the_wrong_type_fails_before_any_data_are_read(
+        data, tmp_path, capsys, monkeypatch):
+    from gpbench.running import predict
+
+    monkeypatch.setattr(predict, "train", lambda *a, **k: pytest.fail("fitted"))
+    assert _predict(data, tmp_path / "p.csv", "--model", "gbm", "--model-option",
+                    "gbm.learning_rate=abc") == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("gpbench: error: model 'gbm': option learning_rate=abc is not a number "
+                   "(default 0.02)")
+
+
+def _damage(saved, what):
+    """Tamper with the saved model in ``saved`` as ``what`` says."""
+    path = saved / "manifest.json"
+    m = json.loads(path.read_text())
+    g = m["groups"][0]
+    if what == "invalid JSON":
+        path.write_text(path.read_text()[:-20])
+        return
+    if what == "a JSON list":
+        path.write_text("[1, 2]")
+        return
+    if what == "model.json invalid":
+        (saved / g["path"] / "model.json").write_text("{kind: mean")
+        return
+    if what == "model.json a list":
+        (saved / g["path"] / "model.json").write_text("[]")
+        return
+    if what == "arrays missing":
+        (saved / g["path"] / "arrays.npz").unlink()
+        return
+    if what == "arrays garbage":
+        (saved / g["path"] / "arrays.npz").write_bytes(b"PK\x03\x04 not a zip")
+        return
+    edits = {
+        "no model": lambda: m.pop("model"),
+        "model a number": lambda: m.update(model=3),
+        "no groups": lambda: m.pop("groups"),
+        "groups empty": lambda: m.update(groups=[]),
+        "groups a string": lambda: m.update(groups="model0"),
+        "group a list": lambda: m.update(groups=[[1]]),
+        "no path": lambda: g.pop("path"),
+        "path missing": lambda: g.update(path="model7"),
+        "path outside": lambda: g.update(path="../.."),
+        "no preprocessor": lambda: g.pop("preprocessor"),
+        "preprocessor damaged": lambda: g["preprocessor"].pop("keep"),
+        "preprocessor short": lambda: g["preprocessor"].update(
+            keep=g["preprocessor"]["keep"][:3]),
+        "traits a string": lambda: g.update(traits="A"),
+        "options a list": lambda: g.update(options=[]),
+        "no markers": lambda: m.pop("markers"),
+        "marker pos short": lambda: m["markers"].update(pos=m["markers"]["pos"][:2]),
+        "marker pos text": lambda: m["markers"].update(
+            pos=["x"] * len(m["markers"]["pos"])),
+        "seed text": lambda: m["training"].update(seed="one"),
+        "training a list": lambda: m.update(training=[]),
+        "plugin a string": lambda: m.update(plugin="linear"),
+    }
+    edits[what]()
+    path.write_text(json.dumps(m))
+
+
+DAMAGE = ["invalid JSON", "a JSON list", "model.json invalid", "model.json a list",
+          "arrays missing", "arrays garbage", "no model", "model a number", "no groups",
+          "groups empty", "groups a string", "group a list", "no path", "path missing",
+          "path outside", "no preprocessor", "preprocessor damaged", "preprocessor short",
+          "traits a string", "options a list", "no markers", "marker pos short",
+          "marker pos text", "seed text", "training a list", "plugin a string"]
+
+
+@pytest.fixture(scope="module")
+def saved_mean(data, tmp_path_factory):
+    saved = tmp_path_factory.mktemp("saved") / "m"
+    with pytest.MonkeyPatch.context() as mp:
+        with_checkout_plugins(mp, tmp_path_factory.mktemp("dist"))
+        assert _predict(data, saved.parent / "a.csv", "--model", "mean", "--save",
+                        str(saved)) == 0
+    return saved
+
+
+@pytest.mark.parametrize("what", DAMAGE)
+def test_a_damaged_saved_model_is_one_line_naming_the_file(what, data, saved_mean, tmp_path,
+                                                           capsys):
+    import shutil
+
+    saved = tmp_path / "m"
+    shutil.copytree(saved_mean, saved)
+    _damage(saved, what)
+    capsys.readouterr()
+    assert main(["predict", "--load", str(saved), "--new", str(data["new"]),
+                 "--out", str(tmp_path / "p.csv")]) == 2, what
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gpbench: error: ") and len(err.splitlines()) == 1, err
+    assert str(saved) in err and "again" in err, err
+    assert not (tmp_path / "p.csv").exists()

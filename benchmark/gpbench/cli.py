@@ -434,6 +434,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             raise GpbenchError(f"--load DIR predicts with a saved model; drop {', '.join(given)}"
                                " (they were fixed when the model was fitted)")
         trained = predict.load(args.load, registry, n_threads, args.device)
+        new = _load_new(registry, args, cache_dir)
     else:
         if not args.model:
             raise GpbenchError("name the model to fit with --model MODEL, or give a saved "
@@ -450,13 +451,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             registry.dataset(dataset).check_options(options)
         except ValueError as exc:
             raise GpbenchError(str(exc)) from exc
-        ds = registry.dataset(dataset).load(data_config)
-        traits = resolve_traits(args.traits, ds.trait_names)
         model_options = _model_options(args.model_option)
         unknown = sorted(set(model_options) - {entry.spec.name})
         if unknown:
             raise GpbenchError(f"--model-option names model(s) {unknown}, but predict fits "
                                f"{entry.spec.name!r} only")
+        try:  # option names and values fail before any data are read or any model is fitted
+            entry.spec.check_options(model_options.get(entry.spec.name, {}))
+        except ValueError as exc:
+            raise GpbenchError(str(exc)) from exc
+        new = _load_new(registry, args, cache_dir)  # a bad --new fails before any fit
+        ds = registry.dataset(dataset).load(data_config)
+        traits = resolve_traits(args.traits, ds.trait_names)
+        predict.check_new(new, ds.markers, args.new.name)
         trained = predict.train(
             registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
             tune=TuneConfig(args.tune, metric=args.tune_metric or "r2") if args.tune else None,
@@ -468,7 +475,6 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             data_config=data_config)
         if args.save is not None:
             print(f"saved model: {predict.save(trained, args.save)}", file=sys.stderr)
-    new = _load_new(registry, args, cache_dir)
     frame = predict.predict(trained, new, args.new.name)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out)

@@ -17,9 +17,16 @@ def write_model_json(directory: Path, kind: str, fmt: Any, meta: dict[str, Any])
 
 
 def read_model_json(directory: Path, kind: str, fmt: Any) -> dict[str, Any]:
-    """``directory/model.json``; ValueError unless it holds a ``kind`` model in format ``fmt``."""
+    """``directory/model.json``; ValueError (naming the file) unless it is a JSON object
+    holding a ``kind`` model in format ``fmt``."""
     directory = Path(directory)
-    meta = json.loads((directory / "model.json").read_text())
+    path = directory / "model.json"
+    try:
+        meta = json.loads(path.read_text())
+    except ValueError as exc:  # invalid JSON or text
+        raise ValueError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path} holds a JSON {type(meta).__name__}, not an object")
     if meta.get("kind") != kind or meta.get("format") != fmt:
         raise ValueError(f"{directory} holds a {meta.get('kind')!r} model in format "
                          f"{meta.get('format')}, expected {kind!r} format {fmt}")

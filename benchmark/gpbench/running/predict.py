@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,17 @@ def _allele_check(train: pd.DataFrame, new: pd.DataFrame, pos: np.ndarray
     return flip, clash
 
 
+def check_new(new: Dataset, markers: pd.DataFrame, name: str = "the new genotype file"
+              ) -> None:
+    """Raise when ``new`` shares no marker id with the training ``markers`` (checked before
+    fitting, so a wrong --new file fails at once)."""
+    new_ids = pd.Index([str(m) for m in new.markers.index])
+    if not new_ids.isin([str(m) for m in markers.index]).any():
+        raise GpbenchError(f"none of the {len(markers)} training marker ids is in {name} "
+                           f"(training ids like {list(markers.index[:3])}, new ids like "
+                           f"{list(new_ids[:3])}); the files must name markers alike")
+
+
 def align(new: Dataset, markers: pd.DataFrame, used: np.ndarray | None = None,
           name: str = "the new genotype file", span: tuple[float, float] = (0.0, 2.0)
           ) -> np.ndarray:
@@ -290,6 +302,64 @@ def save(trained: Trained, directory: Path) -> Path:
     return directory
 
 
+def _check_manifest(manifest: dict[str, Any], directory: Path, path: Path) -> None:
+    """Raise GpbenchError, in one line naming ``path``, when the manifest lacks a key, holds
+    a value of the wrong type or names a model directory that is not there."""
+
+    def bad(what: str) -> GpbenchError:
+        return GpbenchError(f"{path}: {what}; the saved model is incomplete or was edited: "
+                            "save it again (gpbench predict ... --save DIR)")
+
+    def need(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str,
+             words: str) -> Any:
+        if key not in obj:
+            raise bad(f"{where}{key!r} is missing")
+        value = obj[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and bool not in (
+                kind if isinstance(kind, tuple) else (kind,)):
+            raise bad(f"{where}{key!r} is not {words} (got {type(value).__name__})")
+        return value
+
+    need(manifest, "model", str, "", "a string")
+    if not isinstance(manifest.get("plugin", {}), (dict, type(None))):
+        raise bad("'plugin' is not an object")
+    training = manifest.get("training", {})
+    training = {} if training is None else training
+    if not isinstance(training, dict):
+        raise bad("'training' is not an object")
+    if "seed" in training:
+        need(training, "seed", int, "training.", "an integer")
+    markers = need(manifest, "markers", dict, "", "an object")
+    ids = need(markers, "id", list, "markers.", "a list")
+    for key in ("chrom", "pos", *(c for c in ALLELES if c in markers)):
+        column = need(markers, key, list, "markers.", "a list")
+        if len(column) != len(ids):
+            raise bad(f"markers.{key!r} has {len(column)} entries for {len(ids)} marker ids")
+    if not all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
+               for v in markers["pos"]):
+        raise bad("markers.'pos' holds a value that is not a number or null")
+    groups = need(manifest, "groups", list, "", "a list")
+    if not groups:
+        raise bad("'groups' is empty (no fitted model)")
+    for i, g in enumerate(groups):
+        where = f"groups[{i}]."
+        if not isinstance(g, dict):
+            raise bad(f"groups[{i}] is not an object")
+        traits = need(g, "traits", list, where, "a list")
+        if not traits or not all(isinstance(t, str) for t in traits):
+            raise bad(f"{where}'traits' is not a list of trait names")
+        need(g, "options", dict, where, "an object")
+        need(g, "preprocessor", dict, where, "an object")
+        sub = need(g, "path", str, where, "a string")
+        if "n_train" in g:
+            need(g, "n_train", int, where, "an integer")
+        if g.get("tuning") is not None and not isinstance(g["tuning"], dict):
+            raise bad(f"{where}'tuning' is not an object or null")
+        target = directory / sub
+        if Path(sub).is_absolute() or ".." in Path(sub).parts or not target.is_dir():
+            raise bad(f"{where}'path' {sub!r} is not a directory inside {directory}")
+
+
 def load(directory: Path, registry: Registry, n_threads: int = 1,
          device: str = "auto") -> Trained:
     """Read a model directory written by :func:`save`."""
@@ -302,6 +372,9 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
                            "save one with gpbench predict ... --save DIR") from None
     except (OSError, ValueError) as exc:
         raise GpbenchError(f"{path} is unreadable ({exc}); save the model again") from None
+    if not isinstance(manifest, dict):
+        raise GpbenchError(f"{path} holds a JSON {type(manifest).__name__}, not a saved "
+                           "model's manifest (an object); save the model again")
     if manifest.get("format") != FORMAT:
         raise GpbenchError(f"{directory} is not a saved gpbench model (format "
                            f"{manifest.get('format')!r})")
@@ -311,6 +384,7 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
                            f"{manifest.get('gpbench_version')}; this gpbench ({__version__}) "
                            f"reads format {FORMAT_VERSION}: refit and save it again, or use "
                            "the gpbench version that saved it")
+    _check_manifest(manifest, directory, path)
     name, p = manifest["model"], manifest.get("plugin") or {}
     try:
         entry = registry.entry("model", name)
@@ -329,14 +403,23 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
     markers = pd.DataFrame({"chrom": m["chrom"], "pos": np.asarray(
         [np.nan if v is None else v for v in m["pos"]], dtype=np.float64),
         **{c: m[c] for c in ALLELES if c in m}}, index=pd.Index(m["id"], name="marker"))
-    seed = int(manifest.get("training", {}).get("seed", 0))
+    seed = int((manifest.get("training") or {}).get("seed", 0))
     groups = []
-    for g in manifest["groups"]:
-        pre = FoldPreprocessor.from_dict(g["preprocessor"])
+    for i, g in enumerate(manifest["groups"]):
+        try:
+            pre = FoldPreprocessor.from_dict(g["preprocessor"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GpbenchError(f"{path}: groups[{i}].preprocessor is damaged ({exc!r}); "
+                               "save the model again") from None
+        if len(pre.keep) != len(markers) or len(pre.means) != len(markers):
+            raise GpbenchError(f"{path}: groups[{i}].preprocessor describes {len(pre.keep)} "
+                               f"markers, the manifest lists {len(markers)}; save the model "
+                               "again")
         ctx = _context(model_seed(seed), markers, pre, n_threads, device)
         try:
             model = spec.load(directory / g["path"], ctx)
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError,
+                AttributeError, RuntimeError, zipfile.BadZipFile) as exc:
             raise GpbenchError(f"{directory / g['path']}: could not load the {name} model "
                                f"({exc}); save it again") from None
         groups.append(FittedGroup(tuple(g["traits"]), g["options"], pre, model,
