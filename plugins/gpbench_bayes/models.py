@@ -48,6 +48,8 @@ SPECIFIC: dict[str, dict[str, Any]] = {
 
 RESIDUAL_DF0 = 5.0  # BGLR's df0 for the residual variance
 SCALE_SHAPE0 = 1.1  # BGLR's gamma shape for BayesA/B's scale S
+MIN_ABS_BETA = 1e-9  # BGLR's minAbsBeta: the effect clamp of BRR, BayesA and BL, in y's units
+MIN_ABS_SD = 0.01  # ... for sd(y) >= this; below, the clamp is MIN_ABS_BETA / MIN_ABS_SD * sd(y)
 
 
 def _as_compact(X: np.ndarray) -> np.ndarray:
@@ -110,18 +112,36 @@ class BayesianRegression:
             raise GpbenchError(f"{self.kind}: every marker is constant in the training rows")
 
         vy = float(np.var(y, ddof=1))
+        if vy == 0.0:
+            # a trait constant in the training rows: nothing to learn (every prior scale below
+            # would be 0); predict that value, as GBLUP and RKHS do
+            self.coef, self.intercept, self.xm = np.zeros(p), float(y[0]), xm
+            self.fit_info = {"n_markers_used": p, "n_samples": 0, "intercept_only": True}
+            return self
+        # Work on y * 2^k, k = -round(log2 sd(y)): a power of two, so every arithmetic step of
+        # the chain scales exactly and the effects scaled back are those of the chain on y
+        # itself, bit for bit; but intermediate values stay near unit scale. The effect clamp,
+        # the one step that does not scale, keeps BGLR's 1e-9 in y's units down to
+        # sd(y) = 0.01 and is 1e-7 sd(y) below, so BRR, BayesA and BL stay scale-equivariant
+        # for traits in very small units instead of being pinned to the clamp.
+        sd = np.sqrt(vy)
+        scale = float(np.ldexp(1.0, -int(np.round(np.log2(sd)))))
+        ys, vys = y * scale, vy * scale * scale  # vys == np.var(ys, ddof=1), exactly
+        min_abs = min(MIN_ABS_BETA, MIN_ABS_BETA / MIN_ABS_SD * sd) * scale
         r2, df0 = float(o["r2"]), float(o["df0"])
         msx = float(x2.sum() / n)  # BGLR: sum(x2)/n - sum(mean^2) = sum of column variances
-        var_e0 = vy * (1 - r2) if o.get("var_e") is None else float(o["var_e"])
-        s0_e = vy * (1 - r2) * (RESIDUAL_DF0 + 2)
+        var_e0 = vys * (1 - r2) if o.get("var_e") is None else float(o["var_e"]) * scale**2
+        s0_e = vys * (1 - r2) * (RESIDUAL_DF0 + 2)
         prob_in = float(o.get("prob_in", 1.0))
-        s0 = vy * r2 / msx * (df0 + 2)
+        s0 = vys * r2 / msx * (df0 + 2)
         if self.kind in ("bayesb", "bayesc"):
             s0 /= prob_in
+        # BL's start value of tau2 is scale-free (b_j ~ N(0, tau2_j var_e)); it stays set
+        # from y's own variance, as before
         var_b0 = {"brr": s0 / (df0 + 2), "bayesa": s0 / (df0 + 2), "bayesb": s0 / (df0 + 2),
-                  "bayesc": s0, "bl": vy * r2 / msx}[self.kind]  # BL: start value of tau2
+                  "bayesc": s0, "bl": vy * r2 / msx}[self.kind]
         if o.get("var_b") is not None:
-            var_b0 = float(o["var_b"])
+            var_b0 = float(o["var_b"]) * scale**2
         counts = float(o.get("counts", 0.0))
         lambda2 = (2 * (1 - r2) / r2 * msx if o.get("lambda") is None
                    else float(o["lambda"]) ** 2)
@@ -129,20 +149,22 @@ class BayesianRegression:
         seed = int(self.ctx.seed if o["seed"] is None else o["seed"])
 
         post_b, post_mu, stats = gibbs(
-            Xt, xm, x2, y, MODEL_CODES[self.kind], int(o["n_iter"]), int(o["burn_in"]),
+            Xt, xm, x2, ys, MODEL_CODES[self.kind], int(o["n_iter"]), int(o["burn_in"]),
             int(o["thin"]), seed,
             RESIDUAL_DF0, s0_e, var_e0, o.get("var_e") is not None,
             df0, s0, var_b0, o.get("var_b") is not None, SCALE_SHAPE0, (SCALE_SHAPE0 - 1) / s0,
             prob_in, counts * prob_in, counts * (1 - prob_in), bool(o.get("fix_prob_in", False)),
-            lambda2, lambda_shape, (lambda_shape - 1) / lambda2, bool(o.get("fix_lambda", False)))
-        self.coef, self.intercept, self.xm = post_b, float(post_mu), xm
-        var_e, var_b, p_in, lam, ratio, scale, n_saved = (float(s) for s in stats)
+            lambda2, lambda_shape, (lambda_shape - 1) / lambda2, bool(o.get("fix_lambda", False)),
+            min_abs)
+        self.coef, self.intercept, self.xm = post_b / scale, float(post_mu) / scale, xm
+        var_e, var_b, p_in, lam, ratio, s_scale, n_saved = (float(s) for s in stats)
+        v = scale * scale  # variances back on y's scale (exact)
         info: dict[str, Any] = {"n_markers_used": p, "n_samples": int(n_saved),
-                                "var_e": var_e, "var_b": var_b, "S0": s0, "MSx": msx}
+                                "var_e": var_e / v, "var_b": var_b / v, "S0": s0 / v, "MSx": msx}
         if self.kind in ("brr", "bayesc"):
             info["ratio_var_e_var_b"] = ratio
         if self.kind in ("bayesa", "bayesb"):
-            info["scale"] = scale
+            info["scale"] = s_scale / v
         if self.kind in ("bayesb", "bayesc"):
             info["prob_in"] = p_in
         if self.kind == "bl":

@@ -75,7 +75,7 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
           df0_e, S0_e, var_e0, fix_var_e,
           df0, S0, var_b0, fix_var_b, shape0, rate0,
           prob_in0, counts_in, counts_out, fix_prob_in,
-          lambda2_0, lambda_shape, lambda_rate, fix_lambda):
+          lambda2_0, lambda_shape, lambda_rate, fix_lambda, min_abs):
     """Run the chain; return posterior means and averaged hyper-parameters.
 
     Args:
@@ -95,6 +95,10 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
             prior ``Beta(counts_in + 1, counts_out + 1)``, whether it stays at its start value.
         lambda2_0, lambda_shape, lambda_rate, fix_lambda: Bayesian LASSO: start value of
             ``lambda^2`` and its gamma prior, or kept fixed.
+        min_abs: BRR, BayesA and BL store an effect drawn smaller than this in absolute value
+            as ``min_abs`` (BGLR's ``minAbsBeta``, which keeps BL's ``1 / |b_j|`` finite); the
+            residuals keep the drawn value. The one step that does not scale with ``y``: the
+            caller sets it on ``y``'s scale (``models.py``).
 
     Returns:
         ``(post_b, post_mu, stats)`` with ``post_b`` the posterior mean of the marker effects
@@ -185,7 +189,6 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
                     _axpy(Xt, j, xm[j], bn - bj, e)
                     b[j] = bn
         else:
-            min_abs = 1e-9
             for j in range(p):
                 if model == BRR:
                     vb = var_b[0]
