@@ -69,6 +69,8 @@ def fit_kernel(K: np.ndarray, y: np.ndarray, method: str = "reml") -> KernelFit:
     Kc = double_centre(np.asarray(K, dtype=np.float64))
     s, U = np.linalg.eigh(Kc)
     s = np.clip(s, 0.0, None)
+    if not s.max(initial=0.0) > 0.0:
+        return _intercept_only(ym, yc, n, method)
     # the all-ones direction is in Kc's null space; drop null directions
     keep = s > s.max() * 1e-10
     s, U = s[keep], U[:, keep]
@@ -86,6 +88,21 @@ def fit_kernel(K: np.ndarray, y: np.ndarray, method: str = "reml") -> KernelFit:
     t = float(np.trace(Kc)) / n
     h2 = t / (t + delta) if method == "reml" else None
     return KernelFit(alpha, intercept, float(delta), method, loglik, h2)
+
+
+def _intercept_only(ym: float, yc: np.ndarray, n: int, method: str) -> KernelFit:
+    """The fit when the centred kernel has no positive eigenvalue (every row alike, or one row):
+    no genetic variance to estimate, so ``alpha = 0`` and the training mean is the prediction
+    (``delta = s2_e / s2_g`` is infinite, ``h2`` 0). The REML log-likelihood is that of the
+    limit ``delta -> inf``, ``-m/2 log(yc'yc)`` with ``m = n - 1`` (constants dropped as in
+    :func:`_reml`), so a degenerate kernel can still be compared with others for the same y."""
+    m = n - 1
+    rss = float(yc @ yc)
+    loglik = None
+    if method == "reml":
+        loglik = float(-0.5 * m * np.log(rss)) if m > 0 and rss > 0 else 0.0
+    return KernelFit(np.zeros(n), ym, float("inf"), method, loglik,
+                     0.0 if method == "reml" else None)
 
 
 def _loo(s: np.ndarray, U: np.ndarray, yc: np.ndarray) -> float:

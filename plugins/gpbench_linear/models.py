@@ -6,6 +6,7 @@ from the training data passed to ``fit``; penalties are chosen on that data alon
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,15 @@ class TrainingMean:
         self.fit_info: dict[str, Any] = {}
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> TrainingMean:
-        self.mean = np.nanmean(np.asarray(Y, np.float64), axis=0)
+        Y = np.asarray(Y, np.float64)
+        measured = (~np.isnan(Y)).any(axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "mean of empty slice"
+            self.mean = np.nanmean(Y, axis=0)
+        # The model predicts 0 on each trait's centred scale, i.e. the trait's training mean. A
+        # trait with no training measurement has no mean: its centre is taken as 0 (as the
+        # multi-trait transformer's nan_to_num(nanmean) does), so it is predicted as 0, not NaN
+        self.mean[~measured] = 0.0
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
