@@ -5,10 +5,14 @@ Options (``--dataset files --dataset-option geno=FILE --dataset-option pheno=FIL
 
 * ``geno``: PLINK binary (``x.bed`` with ``x.bim`` and ``x.fam``), VCF / VCF.gz (GT calls,
   bi-allelic sites), or a CSV/TSV matrix (an id column, one numeric dosage column per marker).
-* ``pheno``: CSV/TSV with an id column and one numeric column per trait. Without ``pheno`` the
-  dataset has genotypes only (``gpbench predict`` reads new individuals this way).
+* ``pheno``: CSV/TSV with an id column and one numeric column per trait; empty cells and NA,
+  NaN, N/A, NULL, ``.``, ``-`` are missing; columns without any number (names, notes) are
+  skipped with a note. Without ``pheno`` the dataset has genotypes only (``gpbench predict``
+  reads new individuals this way).
 * ``id_column``: the phenotype file's id column (default: its first column); a genotype matrix
-  uses a column of that name too when it has one, else its first column.
+  uses a column of that name too when it has one, else its first column. When no phenotype id
+  is a genotype id, the error proposes the column that holds genotype ids.
+* ``ignore_columns``: comma-separated phenotype columns that are not traits.
 
 Individuals are joined by id and sorted by id, so the folds do not depend on the order of the
 rows in the files. The dataset checksum is a hash of the files' sha256, which the dataset
@@ -29,10 +33,11 @@ from gpbench import DataConfig, DataError, Dataset, DatasetSpec, hookimpl
 
 from .genotypes import genotype_format, read_genotypes
 from .phenotypes import read_phenotypes
+from .tables import id_columns_matching
 
 log = logging.getLogger("gpbench.files")
 
-OPTIONS = ("geno", "pheno", "id_column")
+OPTIONS = ("geno", "pheno", "id_column", "ignore_columns")
 SHOWN = 5  # unmatched ids listed in the log line
 
 
@@ -50,15 +55,30 @@ def _few(ids: list[str]) -> str:
     return ", ".join(ids[:SHOWN]) + more
 
 
+def _no_common_id(geno_ids: list[str], traits: pd.DataFrame, geno_path: Path,
+                  pheno_path: Path) -> DataError:
+    """No phenotype id is a genotype id: propose the column that holds genotype ids."""
+    used = traits.index.name
+    others = [(c, n) for c, n in id_columns_matching(pheno_path, geno_ids) if c != used]
+    if others:  # the column holding most genotype ids (the first of equals)
+        col, n = max(others, key=lambda cn: cn[1])
+        return DataError(f"{pheno_path}: no id in column {used!r} (like "
+                         f"{list(traits.index[:2])}) is a genotype id of {geno_path.name} "
+                         f"(like {geno_ids[:2]}), but column {col!r} holds {n}: add "
+                         f"--id-column {col}")
+    return DataError(f"no individual id is in both {geno_path.name} and {pheno_path.name} "
+                     f"(genotype ids like {geno_ids[:3]}, phenotype ids like "
+                     f"{list(traits.index[:3])} in column {used!r}); check the id columns "
+                     "(--id-column)")
+
+
 def join(geno_ids: list[str], traits: pd.DataFrame, geno_path: Path,
          pheno_path: Path) -> tuple[list[int], pd.DataFrame]:
     """Genotype rows and the trait frame of the individuals in both files, sorted by id."""
     gid = {s: i for i, s in enumerate(geno_ids)}
     both = sorted(set(gid) & set(traits.index))
     if not both:
-        raise DataError(f"no individual id is in both {geno_path.name} and {pheno_path.name} "
-                        f"(genotype ids like {geno_ids[:3]}, phenotype ids like "
-                        f"{list(traits.index[:3])}); check the id columns (--id-column)")
+        raise _no_common_id(geno_ids, traits, geno_path, pheno_path)
     only_g = sorted(s for s in geno_ids if s not in traits.index)
     only_p = sorted(s for s in traits.index if s not in gid)
     msg = (f"{len(both)} individuals in both {geno_path.name} ({len(geno_ids)}) and "
@@ -71,11 +91,12 @@ def join(geno_ids: list[str], traits: pd.DataFrame, geno_path: Path,
     return [gid[s] for s in both], traits.loc[both]
 
 
-def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple) -> Dataset:
+def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple,
+          ignore: tuple[str, ...] = ()) -> Dataset:
     traits = pd.DataFrame()
     select = None
     if pheno is not None:
-        table = read_phenotypes(pheno, id_column)
+        table = read_phenotypes(pheno, id_column, ignore)
 
         def select(ids: list[str]) -> list[int]:
             nonlocal traits
@@ -101,8 +122,9 @@ def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple) -
 
 
 @functools.lru_cache(maxsize=2)
-def _cached(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple) -> Dataset:
-    return _load(geno, pheno, id_column, stamp)
+def _cached(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple,
+            ignore: tuple[str, ...] = ()) -> Dataset:
+    return _load(geno, pheno, id_column, stamp, ignore)
 
 
 def _stamp(paths: list[Path]) -> tuple:
@@ -136,11 +158,13 @@ def load(config: DataConfig) -> Dataset:
         prefix = geno.with_suffix("") if geno.suffix.lower() == ".bed" else geno
         related = [prefix.with_name(prefix.name + ext) for ext in (".bed", ".bim", ".fam")]
     stamp = _stamp(related + ([pheno] if pheno else []))
-    return _cached(geno, pheno, opts.get("id_column") or None, stamp)
+    ignore = tuple(c.strip() for c in str(opts.get("ignore_columns") or "").split(",")
+                   if c.strip())
+    return _cached(geno, pheno, opts.get("id_column") or None, stamp, ignore)
 
 
 @hookimpl
 def register_datasets(register: Any) -> None:
     register(DatasetSpec(
         "files", load, "your own files: geno=PLINK .bed / VCF / CSV matrix, pheno=CSV/TSV "
-        "(options geno, pheno, id_column)", options=dict.fromkeys(OPTIONS)))
+        "(options geno, pheno, id_column, ignore_columns)", options=dict.fromkeys(OPTIONS)))
