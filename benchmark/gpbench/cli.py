@@ -63,18 +63,27 @@ def _own_data_arguments(parser: argparse.ArgumentParser, prefix: str = "") -> No
                         "CSV/TSV matrix (id column + one dosage column per marker); same as "
                         "--dataset files --dataset-option geno=FILE")
     parser.add_argument("--pheno", type=Path, default=None, metavar="FILE",
-                        help="your phenotype CSV/TSV: an id column and one column per trait")
+                        help="your phenotype CSV/TSV: an id column and one column per trait; "
+                        "an empty cell, NA, NaN, N/A, NULL, '.' or '-' is missing; columns "
+                        "without numbers (names, notes) are skipped with a note")
     parser.add_argument("--id-column", default=None, metavar="NAME",
-                        help="id column of the phenotype file (default: its first column)")
+                        help="id column of the phenotype file (default: its first column; "
+                        "when its ids are not the genotype ids, the error names the column "
+                        "that holds them)")
+    parser.add_argument("--ignore-columns", default=None, type=_csv, metavar="A,B",
+                        help="phenotype columns that are not traits (comma-separated)")
 
 
-def _files_options(geno: Path, pheno: Path | None, id_column: str | None) -> dict[str, str]:
+def _files_options(geno: Path, pheno: Path | None, id_column: str | None,
+                   ignore_columns: Sequence[str] | None = None) -> dict[str, str]:
     """Dataset options of the ``files`` dataset (absolute paths, so workers find them)."""
     opts = {"geno": str(Path(geno).expanduser().absolute())}
     if pheno is not None:
         opts["pheno"] = str(Path(pheno).expanduser().absolute())
     if id_column:
         opts["id_column"] = id_column
+    if ignore_columns:
+        opts["ignore_columns"] = ",".join(ignore_columns)
     return opts
 
 
@@ -95,8 +104,9 @@ def _dataset_choice(args: argparse.Namespace, flag: str = "--dataset"
     (``flag``: the option that named the dataset, for messages)."""
     options = _key_values(args.dataset_option, "--dataset-option")
     if args.geno is None:
-        if args.pheno is not None or args.id_column:
-            raise GpbenchError("--pheno and --id-column go with --geno FILE (your genotypes)")
+        if args.pheno is not None or args.id_column or args.ignore_columns:
+            raise GpbenchError("--pheno, --id-column and --ignore-columns go with --geno FILE "
+                               "(your genotypes)")
         return args.dataset or "yeast", options
     if args.dataset not in (None, "files"):
         raise GpbenchError(f"--geno reads your own files; it cannot be combined with "
@@ -104,7 +114,8 @@ def _dataset_choice(args: argparse.Namespace, flag: str = "--dataset"
     if args.pheno is None:
         raise GpbenchError("--geno needs --pheno FILE: a CSV/TSV with an id column and one "
                            "column per trait")
-    return "files", {**options, **_files_options(args.geno, args.pheno, args.id_column)}
+    return "files", {**options, **_files_options(args.geno, args.pheno, args.id_column,
+                                                 args.ignore_columns)}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=None,
                      help="threads per unit (default: CPU cores / jobs)")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                     help="device for models that can use a GPU")
+                     help="device for models that can use a GPU (auto: the GPU when torch "
+                     "sees one; cuda without a GPU is refused before the run starts)")
     run.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
     run.add_argument("--no-report", action="store_true",
                      help="skip the plots (RUN_DIR/report); leaderboard.md is always written")
@@ -224,9 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="device for models that can use a GPU")
     pred.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
 
-    lst = sub.add_parser("list", help="list datasets, models, metrics (and a dataset's traits)")
+    lst = sub.add_parser("list", help="list datasets, models, metrics (or a dataset's traits)")
     lst.add_argument("--traits", metavar="DATASET", default=None,
-                     help="also list the traits of DATASET (loads it)")
+                     help="list only the traits of DATASET (loads it)")
     lst.add_argument("--data-dir", type=Path, default=None,
                      help="directory with the dataset's raw files (else GPBENCH_DATA_DIR, "
                      "else download into the cache)")
@@ -330,6 +342,21 @@ def _executor(args: argparse.Namespace) -> Any:
     return None
 
 
+def _check_device(device: str, remote: bool = False) -> None:
+    """Refuse ``--device cuda`` where torch sees no GPU (before any data are read or any unit
+    runs); ``remote``: the units run on a Dask cluster elsewhere, whose GPUs are not seen here."""
+    if device != "cuda" or remote:
+        return
+    try:
+        import torch
+    except ImportError:
+        raise GpbenchError("--device cuda needs PyTorch with CUDA, which is not installed; "
+                           "use --device auto or cpu") from None
+    if not torch.cuda.is_available():
+        raise GpbenchError("--device cuda: torch sees no CUDA GPU on this machine; use "
+                           "--device auto (GPU when there is one) or --device cpu")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from gpbench.plugins import load_registry
     from gpbench.running.multirun import is_multi_dataset
@@ -337,6 +364,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from gpbench.running.units import Environment, TuneConfig
 
     _check_executor_flags(args)
+    _check_device(args.device, remote=args.scheduler is not None)
     data_dir = _data_dir(args)
     dataset, dataset_options = _dataset_choice(args)
     config = RunConfig(
@@ -416,6 +444,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from gpbench.running.plan import RunConfig, default_cache_dir, resolve_traits
     from gpbench.running.units import TuneConfig
 
+    _check_device(args.device)
     registry = load_registry()
     cache_dir = args.cache_dir or default_cache_dir()
     n_threads = args.threads or max(1, os.cpu_count() or 1)
@@ -489,6 +518,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from gpbench.plugins import load_registry
 
     reg = load_registry()
+    if args.traits or args.geno is not None:
+        return _list_traits(args, reg)
     for kind, attr in (("dataset", "description"), ("model", "description"),
                        ("metric", "description")):
         rows = []
@@ -505,28 +536,34 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print()
         if kind == "model":
             print(model_options_text(reg))
-    if args.traits or args.geno is not None:
-        from gpbench.api.types import DataConfig
-        from gpbench.running.plan import default_cache_dir
+    return 0
 
-        args.dataset = args.traits
-        name, options = _dataset_choice(args, "--traits")
-        spec = reg.dataset(name)
-        try:
-            spec.check_options(options)
-        except ValueError as exc:
-            raise GpbenchError(str(exc)) from exc
-        ds = spec.load(DataConfig(args.cache_dir or default_cache_dir(), _data_dir(args),
-                                  options))
-        counts = ds.traits.notna().sum()
-        n, p = ds.genotypes.shape
-        print(f"{ds.name}: {n} samples x {p} markers"
-              + (f", coding {ds.coding}" if ds.coding else "") + f"; version {ds.version}")
-        default = set(spec.default_traits)
-        print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples"
-              + ("; * = default trait" if default else "") + "):")
-        print(tabulate([[t, int(counts[t]), "*" if t in default else ""]
-                        for t in ds.trait_names], tablefmt="simple"))
+
+def _list_traits(args: argparse.Namespace, reg: Any) -> int:
+    """``gpbench list --traits DATASET`` (or ``--geno/--pheno``): that dataset's traits only."""
+    from tabulate import tabulate
+
+    from gpbench.api.types import DataConfig
+    from gpbench.running.plan import default_cache_dir
+
+    args.dataset = args.traits
+    name, options = _dataset_choice(args, "--traits")
+    spec = reg.dataset(name)
+    try:
+        spec.check_options(options)
+    except ValueError as exc:
+        raise GpbenchError(str(exc)) from exc
+    ds = spec.load(DataConfig(args.cache_dir or default_cache_dir(), _data_dir(args),
+                              options))
+    counts = ds.traits.notna().sum()
+    n, p = ds.genotypes.shape
+    print(f"{ds.name}: {n} samples x {p} markers"
+          + (f", coding {ds.coding}" if ds.coding else "") + f"; version {ds.version}")
+    default = set(spec.default_traits)
+    print(f"traits of {ds.name} ({len(ds.trait_names)}; measured samples"
+          + ("; * = default trait" if default else "") + "):")
+    print(tabulate([[t, int(counts[t]), "*" if t in default else ""]
+                    for t in ds.trait_names], tablefmt="simple"))
     return 0
 
 
