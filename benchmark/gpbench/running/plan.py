@@ -199,6 +199,38 @@ def resolve_device_kind(device: str, needed: bool) -> str | None:
 
 
 def plan_run(config: RunConfig, registry: Registry) -> Plan:
+    """:func:`_plan_run`; a refused run leaves no run directory behind that it created."""
+    run_dir = config.run_dir()
+    top = None  # the outermost directory of run_dir's path that does not exist yet
+    path = run_dir
+    while not path.exists() and path != path.parent:
+        top, path = path, path.parent
+    try:
+        return _plan_run(config, registry)
+    except BaseException:
+        if top is not None:
+            _remove_new_run_dir(run_dir, top)
+        raise
+
+
+def _remove_new_run_dir(run_dir: Path, top: Path) -> None:
+    """Remove the fold file a refused plan wrote into the new ``run_dir``, then ``run_dir`` and
+    its parents up to ``top`` while they are empty (anything else in them is kept)."""
+    folds = run_dir / "folds"
+    for f in folds.glob("*.csv") if folds.is_dir() else ():
+        f.unlink(missing_ok=True)
+    path = folds if folds.is_dir() else run_dir
+    while True:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        if path == top or path == path.parent:
+            return
+        path = path.parent
+
+
+def _plan_run(config: RunConfig, registry: Registry) -> Plan:
     """Check the configuration (before any data are loaded), resolve names and options, load
     the dataset, check the run directory's configuration, save the folds and list the units
     (nothing runs)."""
