@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import gpbench_files
-from gpbench import DataConfig
+from gpbench import DataConfig, DataError
 from gpbench.cli import main
-from gpbench.errors import DataError
 from gpbench_files.writers import write_matrix, write_plink
 from tests.own_data import cross, with_checkout_plugins
 
