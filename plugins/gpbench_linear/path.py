@@ -33,16 +33,12 @@ def _solve(Xs: np.ndarray, y: np.ndarray, alpha: float, l1_ratio: float, w0: np.
            tol: float, max_iter: int, gram: tuple[np.ndarray, np.ndarray] | None = None
            ) -> np.ndarray:
     """One coordinate-descent solve at ``alpha``; on ``gram = (Xs'Xs, Xs'y)`` when given."""
+    precompute, Xy = (False, None) if gram is None else gram
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if gram is None:
-            _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
-                                    precompute=False, check_input=False, tol=tol,
-                                    max_iter=max_iter)
-        else:
-            _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
-                                    precompute=gram[0], Xy=gram[1], check_input=False,
-                                    tol=tol, max_iter=max_iter)
+        _, coefs, _ = enet_path(Xs, y, l1_ratio=l1_ratio, alphas=[alpha], coef_init=w0,
+                                precompute=precompute, Xy=Xy, check_input=False, tol=tol,
+                                max_iter=max_iter)
     return coefs[:, 0]
 
 
@@ -52,6 +48,7 @@ class _GramCache:
     def __init__(self, X: np.ndarray, Xty: np.ndarray, max_features: int) -> None:
         self.X, self.Xty, self.max_features = X, Xty, max_features
         self.pos = np.full(X.shape[1], -1, dtype=np.int64)  # feature -> row of G, -1 = absent
+        self.order = np.empty(0, dtype=np.int64)  # the cached features, in the order of G's rows
         self.G = np.empty((0, 0))
 
     def get(self, S: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -61,10 +58,8 @@ class _GramCache:
         if have + len(new) > self.max_features:
             return None
         if len(new):
-            seen = np.flatnonzero(self.pos >= 0)
-            seen = seen[np.argsort(self.pos[seen])]
             Xn = self.X[:, new]
-            cross = self.X[:, seen].T @ Xn if have else np.empty((0, len(new)))
+            cross = self.X[:, self.order].T @ Xn if have else np.empty((0, len(new)))
             G = np.empty((have + len(new), have + len(new)))
             G[:have, :have] = self.G
             G[:have, have:] = cross
@@ -72,6 +67,7 @@ class _GramCache:
             G[have:, have:] = Xn.T @ Xn
             self.G = G
             self.pos[new] = np.arange(have, have + len(new))
+            self.order = np.concatenate([self.order, new])
         idx = self.pos[S]
         return np.ascontiguousarray(self.G[np.ix_(idx, idx)]), self.Xty[S]
 
