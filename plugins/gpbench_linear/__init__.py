@@ -6,10 +6,15 @@ from typing import Any
 
 from gpbench import ModelSpec, hookimpl
 
+from .enet import ElasticNetPathCV
 from .models import ElasticNetCV, KernelRidge, TrainingMean
 
 _ENET_OPTIONS = {"n_alphas": 100, "eps": 1e-3, "inner_folds": 5, "patience": 10,
                  "tol": 1e-4}
+# elastic net's glmnet-class path (docs/elasticnet-path.md): eps None = glmnet's
+# lambda.min.ratio, thresh = glmnet's convergence threshold, fdev/devmax = its early exit
+_GLMNET_OPTIONS = {"n_alphas": 100, "eps": None, "inner_folds": 5, "patience": 10,
+                   "thresh": 1e-7, "fdev": 1e-5, "devmax": 0.999}
 
 
 def _enet_space(trial: Any) -> dict[str, Any]:
@@ -30,8 +35,9 @@ def register_models(register: Any) -> None:
         load=ElasticNetCV.load,
         description="Lasso; penalty by inner 5-fold CV on the training fold (screened path)"))
     register(ModelSpec(
-        name="elasticnet", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 0.5},
-        search_space=_enet_space, load=ElasticNetCV.load,
+        name="elasticnet", factory=ElasticNetPathCV,
+        options={**_GLMNET_OPTIONS, "l1_ratio": 0.5}, search_space=_enet_space,
+        load=ElasticNetPathCV.load,
         description="Elastic net (l1_ratio 0.5); penalty by inner 5-fold CV on the training fold"))
     register(ModelSpec(
         name="ridge", factory=lambda o, c: KernelRidge(o, c, "loo"), options={},
