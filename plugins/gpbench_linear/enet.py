@@ -29,6 +29,12 @@ class ElasticNetPathCV(ElasticNetCV):
     phenotype mean, coefficients).
     """
 
+    def __init__(self, options: dict[str, Any], context: Any) -> None:
+        super().__init__(options, context)
+        # load numba and the compiled kernels (cached on disk) when the model is built, so that
+        # a worker's first fit does not pay the one-time import
+        from . import _cd  # noqa: F401
+
     def _path(self, X: np.ndarray, y: np.ndarray) -> GlmnetPath:
         return GlmnetPath(X, y, float(self.o["l1_ratio"]), float(self.o["thresh"]),
                           float(self.o["fdev"]), float(self.o["devmax"]))
