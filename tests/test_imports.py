@@ -111,11 +111,21 @@ def test_plugins_import_only_what_gpbench_exports():
 
 
 def test_the_host_names_no_plugin():
+    """No import of a plugin package, and no string naming a built-in dataset or model's
+    library in code (docstrings aside): the host finds them by declared roles and fields."""
     plugins = {p.name for p in (ROOT / "plugins").iterdir() if p.is_dir()}
+    names = {"yeast", "files", "lightgbm", "xgboost", "gbm", "stack", "ridge"}
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()
         for name in plugins:
             assert f"import {name}" not in text and f"from {name}" not in text, (path, name)
+        tree = ast.parse(text)
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef))
+                      and n.body and isinstance(n.body[0], ast.Expr)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and id(node) not in docstrings:
+                assert node.value not in names, (path, node.value, node.lineno)
 
 
 @pytest.mark.parametrize("module", [m for m in MODULES if m != "__init__"])

@@ -10,6 +10,9 @@ from gpbench.cli import main
 from gpbench.storage.records import ResultStore
 from tests.helpers import edit_records
 
+# a run without --jobs or --threads: one worker per usable core, cores / workers threads each
+DEFAULT_THREADS = max(1, (os.cpu_count() or 1) // len(os.sched_getaffinity(0)))
+
 
 @pytest.fixture()
 def run_dir(tmp_path):
@@ -160,7 +163,7 @@ def test_verify_names_what_is_missing(run_dir, capsys):
 
 def test_records_store_where_they_ran(run_dir):
     rec = next(r for r in ResultStore(run_dir).records() if _is(r, "ridge--"))
-    assert rec["host"]["threads"] == (os.cpu_count() or 1)  # --jobs 1, no --threads: all cores
+    assert rec["host"]["threads"] == DEFAULT_THREADS  # no --jobs, no --threads
     assert rec["host"]["cpu"] and isinstance(rec["versions"]["libraries"], dict)
 
 
@@ -194,7 +197,7 @@ def test_units_rerun_under_their_records_thread_count(run_dir, tmp_path):
     result = verify_run(run_dir, models=["ridge"], sample=None, cache_dir=tmp_path / "c",
                         executor=Spy(), threads=2)
     assert seen.pop(edited["unit_id"]) == 3 and seen.pop(older["unit_id"]) == 2
-    assert set(seen.values()) == {os.cpu_count() or 1} and len(seen) == 4
+    assert set(seen.values()) == {DEFAULT_THREADS} and len(seen) == 4
     assert result.threads_unknown == 1
     assert all(c.agrees(1e-6) for c in result.checks)  # ridge: the same under any count
     text = render_verify(result, 1e-6)

@@ -98,23 +98,25 @@ def _folds(text: str) -> int | str:
                                          f"{text!r}") from None
 
 
-def _dataset_choice(args: argparse.Namespace, flag: str = "--dataset"
+def _dataset_choice(args: argparse.Namespace, registry: Any, flag: str = "--dataset"
                     ) -> tuple[str, dict[str, str]]:
     """(dataset name, options) from --dataset/--dataset-option or the --geno/--pheno shorthand
-    (``flag``: the option that named the dataset, for messages)."""
+    (``flag``: the option that named the dataset, for messages); the registry says which
+    dataset is the default and which reads own files."""
     options = _key_values(args.dataset_option, "--dataset-option")
     if args.geno is None:
         if args.pheno is not None or args.id_column or args.ignore_columns:
             raise GpbenchError("--pheno, --id-column and --ignore-columns go with --geno FILE "
                                "(your genotypes)")
-        return args.dataset or "yeast", options
-    if args.dataset not in (None, "files"):
+        return args.dataset or registry.dataset_with_role("default"), options
+    own = registry.dataset_with_role("own-files")
+    if args.dataset not in (None, own):
         raise GpbenchError(f"--geno reads your own files; it cannot be combined with "
                            f"{flag} {args.dataset}")
     if args.pheno is None:
         raise GpbenchError("--geno needs --pheno FILE: a CSV/TSV with an id column and one "
                            "column per trait")
-    return "files", {**options, **_files_options(args.geno, args.pheno, args.id_column,
+    return own, {**options, **_files_options(args.geno, args.pheno, args.id_column,
                                                  args.ignore_columns)}
 
 
@@ -170,8 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tune-metric", default="r2", metavar="METRIC",
                      help="metric the tuning maximises on the inner split (default r2, the "
                      "leaderboard's; see `gpbench list`)")
-    run.add_argument("--jobs", type=int, default=1,
-                     help="units in parallel, each in its own long-lived worker process")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="units in parallel, each in its own long-lived worker process "
+                     "(default: the usable CPU cores, each worker capped at cores/jobs threads)")
     run.add_argument("--keep-history", action="store_true",
                      help="store each model's training history (e.g. validation loss per "
                      "boosting round) in its record; off by default: no board needs it")
@@ -316,9 +319,18 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
     return Path(env) if env else None
 
 
+def _usable_cores() -> int:
+    """CPU cores this process may run on (its affinity, e.g. under a container's limit)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _check_executor_flags(args: argparse.Namespace) -> None:
     """Refuse flags that the chosen --executor would silently ignore (before any work)."""
-    if args.executor == "inline" and (args.jobs != 1 or args.unit_timeout is not None):
+    if args.executor == "inline" and (args.jobs not in (None, 1)
+                                      or args.unit_timeout is not None):
         raise GpbenchError("--executor inline runs one unit at a time in this process; "
                            "drop --jobs/--unit-timeout or use --executor local")
     if args.executor == "dask" and args.unit_timeout is not None:
@@ -338,7 +350,8 @@ def _executor(args: argparse.Namespace) -> Any:
     if args.executor == "dask":
         from gpbench.running.executors import DaskExecutor
 
-        return DaskExecutor(args.scheduler, n_workers=max(1, args.jobs))
+        jobs = args.jobs if args.jobs is not None else _usable_cores()
+        return DaskExecutor(args.scheduler, n_workers=max(1, jobs))
     return None
 
 
@@ -366,7 +379,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_executor_flags(args)
     _check_device(args.device, remote=args.scheduler is not None)
     data_dir = _data_dir(args)
-    dataset, dataset_options = _dataset_choice(args)
+    registry = load_registry()
+    dataset, dataset_options = _dataset_choice(args, registry)
     config = RunConfig(
         models=args.models, dataset=dataset, traits=args.traits,
         k=5 if args.folds == "published" else args.folds,
@@ -377,9 +391,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         model_options=_model_options(args.model_option),
         tune=(TuneConfig(args.tune, args.optuna_storage, metric=args.tune_metric,
                          jobs=args.tune_jobs) if args.tune else None),
-        jobs=args.jobs, unit_timeout=args.unit_timeout, n_threads=args.threads,
+        jobs=(args.jobs if args.jobs is not None
+              else 1 if args.executor == "inline" else _usable_cores()),
+        unit_timeout=args.unit_timeout,
+        n_threads=args.threads,
         device=args.device, maf=args.maf, min_call_rate=args.min_call_rate)
-    registry = load_registry()
     if is_multi_dataset(args.dataset):
         return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)
@@ -424,15 +440,9 @@ def model_options_text(reg: Any) -> str:
 
 def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
     """The --new genotypes, read by the ``files`` dataset plugin (genotypes only)."""
-    from gpbench.api.errors import UnknownNameError
     from gpbench.api.types import DataConfig
 
-    try:
-        spec = registry.dataset("files")
-    except UnknownNameError:
-        raise GpbenchError("reading --new needs the 'files' dataset plugin (gpbench_files), "
-                           "which is not loaded; install gpbench-suite fully or check "
-                           "GPBENCH_PLUGINS") from None
+    spec = registry.dataset(registry.dataset_with_role("own-files"))
     return spec.load(DataConfig(cache_dir, None, _files_options(args.new, None,
                                                                  args.id_column)))
 
@@ -474,7 +484,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         if args.geno is None and args.dataset is None:
             raise GpbenchError("give the training data: --geno FILE --pheno FILE, or "
                                "--dataset NAME")
-        dataset, options = _dataset_choice(args)
+        dataset, options = _dataset_choice(args, registry)
         data_config = DataConfig(cache_dir, _data_dir(args), options)
         try:
             registry.dataset(dataset).check_options(options)
@@ -547,7 +557,7 @@ def _list_traits(args: argparse.Namespace, reg: Any) -> int:
     from gpbench.running.plan import default_cache_dir
 
     args.dataset = args.traits
-    name, options = _dataset_choice(args, "--traits")
+    name, options = _dataset_choice(args, reg, "--traits")
     spec = reg.dataset(name)
     try:
         spec.check_options(options)

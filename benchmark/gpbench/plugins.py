@@ -86,6 +86,16 @@ class Registry:
     def dataset(self, name: str) -> DatasetSpec:
         return self.entry("dataset", name).spec
 
+    def dataset_with_role(self, role: str) -> str:
+        """The name of the dataset that declares ``role`` ("default", "own-files")."""
+        names = [n for n in self.names("dataset") if self.dataset(n).role == role]
+        if not names:
+            what = {"default": "the dataset to run when none is named; name one with "
+                    "--dataset", "own-files": "reading your own --geno/--pheno files; "
+                    "install gpbench-suite fully or check GPBENCH_PLUGINS"}.get(role, role)
+            raise PluginError(f"no installed dataset plugin offers {what}")
+        return names[0]
+
     def model(self, name: str) -> ModelSpec:
         return self.entry("model", name).spec
 

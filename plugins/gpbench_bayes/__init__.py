@@ -85,4 +85,5 @@ def register_models(register: Any) -> None:
     for kind in ("brr", "bayesa", "bayesb", "bayesc", "bl"):
         register(ModelSpec(name=kind, factory=_factory(kind),
                            options={**COMMON, **SPECIFIC[kind]}, search_space=SPACES[kind],
-                           description=DESCRIPTIONS[kind], load=load))
+                           description=DESCRIPTIONS[kind], load=load, libraries=("numba",),
+                           family="bayesian"))

@@ -167,4 +167,5 @@ def load(config: DataConfig) -> Dataset:
 def register_datasets(register: Any) -> None:
     register(DatasetSpec(
         "files", load, "your own files: geno=PLINK .bed / VCF / CSV matrix, pheno=CSV/TSV "
-        "(options geno, pheno, id_column, ignore_columns)", options=dict.fromkeys(OPTIONS)))
+        "(options geno, pheno, id_column, ignore_columns)", options=dict.fromkeys(OPTIONS),
+        role="own-files"))

@@ -35,4 +35,5 @@ def register_models(register: Any) -> None:
     register(ModelSpec(
         name="gbm", factory=LightGBMModel, options=dict(DEFAULTS), multi_trait=False,
         uses_validation=True, search_space=search_space, load=LightGBMModel.load,
+        libraries=("lightgbm",), family="trees",
         description="LightGBM boosted trees; early stopping on the inner validation split"))

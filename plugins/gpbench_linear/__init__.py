@@ -31,22 +31,27 @@ def _enet_space(trial: Any) -> dict[str, Any]:
 @hookimpl
 def register_models(register: Any) -> None:
     register(ModelSpec(
-        name="lasso", factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 1.0},
+        name="lasso", family="linear",
+        factory=ElasticNetCV, options={**_ENET_OPTIONS, "l1_ratio": 1.0},
         load=ElasticNetCV.load,
         description="Lasso; penalty by inner 5-fold CV on the training fold (screened path)"))
     register(ModelSpec(
-        name="elasticnet", factory=ElasticNetPathCV,
+        name="elasticnet", family="linear",
+        factory=ElasticNetPathCV,
         options={**_GLMNET_OPTIONS, "l1_ratio": 0.5}, search_space=_enet_space,
-        load=ElasticNetPathCV.load,
+        load=ElasticNetPathCV.load, version="2",  # 2: glmnet-class path (elasticnet-path.md)
         description="Elastic net (l1_ratio 0.5); penalty by inner 5-fold CV on the training fold"))
     register(ModelSpec(
-        name="ridge", factory=lambda o, c: KernelRidge(o, c, "loo"), options={},
+        name="ridge", family="linear",
+        factory=lambda o, c: KernelRidge(o, c, "loo"), options={},
         load=lambda d, c: KernelRidge.load(d, c, "loo"),
         description="Ridge regression (rrBLUP form); penalty by exact leave-one-out error"))
     register(ModelSpec(
-        name="gblup", factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
+        name="gblup", family="linear",
+        factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
         load=lambda d, c: KernelRidge.load(d, c, "reml"),
         description="GBLUP: genomic relationship kernel, variance ratio by REML"))
     register(ModelSpec(
-        name="mean", factory=TrainingMean, multi_trait=True, load=TrainingMean.load,
+        name="mean", family="linear",
+        factory=TrainingMean, multi_trait=True, load=TrainingMean.load,
         description="null model: the training mean of each trait (R² ≈ 0)"))

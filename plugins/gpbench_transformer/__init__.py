@@ -85,12 +85,12 @@ def register_models(register: Any) -> None:
     register(ModelSpec(
         name="transformer", factory=_single, options=dict(OPTIONS), multi_trait=False,
         uses_validation=True, search_space=search_space, accelerator=True, load=_load,
-        resolve_options=effective_options,
+        resolve_options=effective_options, libraries=("torch",), family="neural",
         description="Encoder-only transformer (paper profile on CUDA, windowed fast on CPU)"))
     register(ModelSpec(
         name="transformer-mt", factory=_multi, options=dict(OPTIONS), multi_trait=True,
         uses_validation=True, search_space=search_space, accelerator=True, load=_load,
-        resolve_options=effective_options,
+        resolve_options=effective_options, libraries=("torch",), family="neural",
         description="Multi-trait encoder-only transformer; masked MSE over measured traits"))
 
 

@@ -129,5 +129,5 @@ def register_datasets(register: Any) -> None:
     decl = declaration()
     register(DatasetSpec("yeast", load, decl.description, decl.citation,
                          references=decl.references, default_traits=decl.default_traits,
-                         in_collection=True))
+                         in_collection=True, role="default"))
 

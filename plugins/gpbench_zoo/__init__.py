@@ -51,22 +51,27 @@ def stack_space(trial: Any) -> dict[str, Any]:
 @hookimpl
 def register_models(register: Any) -> None:
     register(ModelSpec(
-        name="rkhs", factory=rkhs.RKHS, options=dict(rkhs.DEFAULTS), search_space=rkhs_space,
+        name="rkhs", family="kernel",
+        factory=rkhs.RKHS, options=dict(rkhs.DEFAULTS), search_space=rkhs_space,
         option_types={"bandwidths": (str, float, list)},  # "0.2,1,5", 1 or [0.2, 1, 5]
         description="RKHS: Gaussian kernels (h=0.2,1,5 x median d2) averaged by REML"))
     register(ModelSpec(
-        name="svr", factory=svr.SupportVectorRegression, options=dict(svr.DEFAULTS),
+        name="svr", family="kernel",
+        factory=svr.SupportVectorRegression, options=dict(svr.DEFAULTS),
         search_space=svr_space,
         description="SVR, RBF kernel (gamma 0.2 / median d2), C=10, epsilon=0.1 on standardised y"))
     register(ModelSpec(
-        name="rf", factory=rf.RandomForest, options=dict(rf.DEFAULTS), search_space=rf_space,
+        name="rf", family="trees",
+        factory=rf.RandomForest, options=dict(rf.DEFAULTS), search_space=rf_space,
         description="random forest, 500 trees, 3% of markers per split"))
     register(ModelSpec(
-        name="xgboost", factory=xgb.XGBoostModel, options=dict(xgb.DEFAULTS),
-        uses_validation=True, search_space=xgb_space,
+        name="xgboost", family="trees",
+        factory=xgb.XGBoostModel, options=dict(xgb.DEFAULTS),
+        uses_validation=True, search_space=xgb_space, libraries=("xgboost",),
         description="XGBoost hist trees; early stopping on the inner validation split"))
     register(ModelSpec(
-        name="stack", factory=stack.Stack, options=dict(stack.DEFAULTS),
+        name="stack", family="ensemble",
+        factory=stack.Stack, options=dict(stack.DEFAULTS),
         search_space=stack_space, uses_models=stack.base_names,
         option_types={"base": (str, list)},  # "gblup,lasso" or ["gblup", "lasso"]
         description="stacked ensemble: NNLS weights on inner-CV predictions of its base models"))

@@ -109,6 +109,9 @@ class DatasetSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     in_collection: bool = False
     version: str = "1"
+    # "default": the dataset `gpbench run` uses when none is named; "own-files": the dataset
+    # that reads a user's --geno/--pheno files. The host knows datasets only by these roles.
+    role: str = ""
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError naming an option this dataset does not declare (did you mean)."""
@@ -229,6 +232,12 @@ class ModelSpec:
     load: Callable[[Path, ModelContext], Model] | None = None
     uses_models: Callable[[Mapping[str, Any]], Sequence[str]] | None = None
     version: str = "1"
+    # import names of the libraries that compute the model's predictions (e.g. "lightgbm"):
+    # their versions are recorded with each result
+    libraries: tuple[str, ...] = ()
+    # kind of method, for filters on boards and the site: "linear", "kernel", "bayesian",
+    # "trees", "neural", "ensemble" ("" is shown as "other")
+    family: str = ""
     option_types: Mapping[str, type | tuple[type, ...]] = field(default_factory=dict)
 
     def check_options(self, options: Mapping[str, Any]) -> None:

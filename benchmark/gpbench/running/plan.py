@@ -39,7 +39,7 @@ class RunConfig:
     """What ``gpbench run`` was asked to do."""
 
     models: list[str]
-    dataset: str = "yeast"
+    dataset: str | None = None  # None: the registry's default dataset (role "default")
     traits: list[str] | None = None  # None: every trait of the dataset
     k: int = 5
     seed: int = 0
@@ -200,6 +200,8 @@ def resolve_device_kind(device: str, needed: bool) -> str | None:
 
 def plan_run(config: RunConfig, registry: Registry) -> Plan:
     """:func:`_plan_run`; a refused run leaves no run directory behind that it created."""
+    if config.dataset is None:
+        config.dataset = registry.dataset_with_role("default")
     run_dir = config.run_dir()
     top = None  # the outermost directory of run_dir's path that does not exist yet
     path = run_dir
@@ -354,14 +356,35 @@ class RunSummary:
     leaderboard: Path | None
 
 
-def _progress(total: int, stream: Any) -> Callable[[Unit, dict[str, Any]], None]:
-    state = {"n": 0, "t0": time.perf_counter()}
+def _progress(pending: list[Unit], stream: Any) -> Callable[[Unit, dict[str, Any]], None]:
+    """A progress line per finished unit. The time to go weighs each unit left by its model's
+    mean unit time so far (the overall mean for a model with none done yet), scaled by the
+    run's parallelism (wall time per unit-second so far): a transformer left costs more than
+    a ridge left."""
+    import math
+    from collections import Counter
+
+    total = len(pending)
+    left = Counter(u.model for u in pending)
+    spent: dict[str, list[float]] = {}
+    state = {"n": 0, "t0": time.perf_counter(), "busy": 0.0}
 
     def show(unit: Unit, record: dict[str, Any]) -> None:
         state["n"] += 1
         n = state["n"]
+        left[unit.model] -= 1
+        secs = float(record.get("elapsed_s") or 0.0)
+        secs = secs if math.isfinite(secs) else 0.0
+        spent.setdefault(unit.model, []).append(secs)
+        state["busy"] += secs
         elapsed = time.perf_counter() - state["t0"]
-        eta = elapsed / n * (total - n)
+        if state["busy"] > 0:
+            overall = state["busy"] / n
+            cost = sum(k * (sum(spent[m]) / len(spent[m]) if m in spent else overall)
+                       for m, k in left.items() if k > 0)
+            eta = cost * elapsed / state["busy"]
+        else:
+            eta = elapsed / n * (total - n)
         if record["status"] == "ok":
             scores = "  ".join(f"{t}: r2={m.get('r2', float('nan')):.3f}"
                                for t, m in list(record["metrics"].items())[:3])
@@ -434,7 +457,7 @@ def execute(plan: Plan, executor: Executor | None = None, env: Environment | Non
             print(f"resuming: {skipped} of {len(plan.units)} units already done in "
                   f"{store.run_dir}", file=stream, flush=True)
         failed: list[dict[str, Any]] = []
-        show = _progress(len(pending), stream)
+        show = _progress(pending, stream)
 
         def on_result(unit: Unit, record: dict[str, Any]) -> None:
             store.write(record)

@@ -34,15 +34,14 @@ from gpbench.running.fitting import (
 from gpbench.running.tuning import is_tunable, tune
 from gpbench.running.units import Environment, Unit
 
-# numerical libraries whose version is recorded when the unit's model loaded them
-_LIBRARIES = ("scipy", "torch", "lightgbm", "xgboost")
 
-
-def _versions(entry_plugin: Any) -> dict[str, Any]:
+def _versions(entry_plugin: Any, libraries: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Versions behind a result: Python, numpy, scikit-learn, scipy and torch where loaded,
+    and the libraries the model declares (``ModelSpec.libraries``), e.g. its boosting library."""
     import sklearn
 
     loaded = {name: str(getattr(sys.modules[name], "__version__", "?"))
-              for name in _LIBRARIES if name in sys.modules}
+              for name in ("scipy", "torch", *libraries) if name in sys.modules}
     return {"gpbench": __version__, "python": platform.python_version(),
             "numpy": np.__version__, "sklearn": sklearn.__version__, "libraries": loaded,
             "plugin": {"name": entry_plugin.name, "distribution": entry_plugin.distribution,
@@ -189,7 +188,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
                               "y_pred": yp.tolist()}
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
-                "multi_trait": spec.multi_trait, "versions": _versions(d.plugin),
+                "multi_trait": spec.multi_trait, "versions": _versions(d.plugin, spec.libraries),
                 # rows the final model was trained on (a model that refits on its validation
                 # rows, or carves its own, says so in fit_info["n_fit"]) and validation rows
                 "n_fit": int(info.get("n_fit", fit_rows.sum())),
