@@ -13,13 +13,12 @@ What differs from lasso's :class:`~.models.ElasticNetCV` (see ``docs/elasticnet-
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from .models import ElasticNetCV, _center
-from .path import GlmnetPath, alpha_grid, glmnet_eps
+from .path import GlmnetPath, alpha_grid, glmnet_eps, walk_cv
 
 
 class ElasticNetPathCV(ElasticNetCV):
@@ -53,25 +52,15 @@ class ElasticNetPathCV(ElasticNetCV):
             Xa, ya, yma, xma = _center(X[~test], y[~test])
             paths.append(self._path(Xa, ya))
             vals.append(((np.asarray(X[test], np.float64) - xma), y[test] - yma))
-        ws: list[np.ndarray] = [np.zeros(X.shape[1]) for _ in paths]
-        errors: list[float] = []
-        best, patience = 0, int(self.o["patience"])
+        last: list[np.ndarray] = [np.zeros(X.shape[1]) for _ in paths]
 
-        def advance(k: int, a: float) -> np.ndarray:
-            return ws[k] if paths[k].done else paths[k].step(a)
+        def advance(k: int, a: float) -> np.ndarray:  # a finished path keeps its last solution
+            if not paths[k].done:
+                last[k] = paths[k].step(a)
+            return last[k]
 
-        with ThreadPoolExecutor(max(1, self.ctx.n_threads)) as pool:
-            for i, a in enumerate(alphas):
-                ws = list(pool.map(advance, range(len(paths)), [a] * len(paths)))
-                err = np.mean([np.mean((yv - Xv @ w) ** 2)
-                               for w, (Xv, yv) in zip(ws, vals, strict=True)])
-                errors.append(float(err))
-                if err < errors[best]:
-                    best = i
-                if patience and i - best >= patience:
-                    break
-                if all(path.done for path in paths):
-                    break
+        errors, best = walk_cv(advance, len(paths), vals, alphas, int(self.o["patience"]),
+                               self.ctx.n_threads, lambda: all(p.done for p in paths))
         final = self._path(Xc, yc)
         for a in alphas[: best + 1]:
             if final.done:

@@ -7,7 +7,6 @@ from the training data passed to ``fit``; penalties are chosen on that data alon
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 from gpbench import ModelContext, read_model_json, write_model_json
 
 from .kernel import fit_kernel
-from .path import ScreenedPath, alpha_grid
+from .path import ScreenedPath, alpha_grid, walk_cv
 
 FORMAT = 1  # version of the saved form written by ``save`` below
 
@@ -74,18 +73,8 @@ class ElasticNetCV:
             Xa, ya, yma, xma = _center(X[~test], y[~test])
             paths.append(ScreenedPath(Xa, ya, l1, self.o["tol"]))
             vals.append(((np.asarray(X[test], np.float64) - xma), y[test] - yma))
-        errors: list[float] = []
-        best, patience = 0, int(self.o["patience"])
-        with ThreadPoolExecutor(max(1, self.ctx.n_threads)) as pool:
-            for i, a in enumerate(alphas):
-                ws = list(pool.map(lambda path, a=a: path.step(a), paths))
-                err = np.mean([np.mean((yv - Xv @ w) ** 2)
-                               for w, (Xv, yv) in zip(ws, vals, strict=True)])
-                errors.append(float(err))
-                if err < errors[best]:
-                    best = i
-                if patience and i - best >= patience:
-                    break
+        errors, best = walk_cv(lambda k, a: paths[k].step(a), len(paths), vals, alphas,
+                               int(self.o["patience"]), self.ctx.n_threads)
         final = ScreenedPath(Xc, yc, l1, self.o["tol"])
         for a in alphas[: best + 1]:
             self.coef = final.step(a)

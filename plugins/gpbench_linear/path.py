@@ -11,6 +11,8 @@ markers. The objective is scikit-learn's: ``1/(2n)||y - Xw||^2 + a*l1||w||_1 + a
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -188,3 +190,28 @@ class GlmnetPath:
             self.done = True
         self.dev = dev
         return w.copy()
+
+
+def walk_cv(step: Callable[[int, float], np.ndarray], n_paths: int,
+            vals: list[tuple[np.ndarray, np.ndarray]], alphas: np.ndarray, patience: int,
+            n_threads: int, finished: Callable[[], bool] | None = None
+            ) -> tuple[list[float], int]:
+    """Walk the inner folds' paths down ``alphas`` together (``step(k, alpha)`` gives fold k's
+    coefficients, folds in parallel threads): the mean validation MSE at each penalty walked,
+    and the index of the best. Stops ``patience`` penalties after the best, or when
+    ``finished()`` says every path is done."""
+    errors: list[float] = []
+    best = 0
+    with ThreadPoolExecutor(max(1, n_threads)) as pool:
+        for i, a in enumerate(alphas):
+            ws = list(pool.map(step, range(n_paths), [a] * n_paths))
+            err = np.mean([np.mean((yv - Xv @ w) ** 2)
+                           for w, (Xv, yv) in zip(ws, vals, strict=True)])
+            errors.append(float(err))
+            if err < errors[best]:
+                best = i
+            if patience and i - best >= patience:
+                break
+            if finished is not None and finished():
+                break
+    return errors, best
