@@ -50,3 +50,35 @@ def test_example_plugin_runs_through_the_cli_on_sim(knn_installed, tmp_path, cap
     assert main(["leaderboard", str(tmp_path / "tuned"), "--params"]) == 0
     board = (tmp_path / "tuned" / "leaderboard.md").read_text()
     assert "## Tuned parameters" in board and "k=" in board
+
+
+def test_compare_your_model_with_a_board(knn_installed, tmp_path, capsys):
+    """The tutorial of examples/gpbench-knn/README.md: `gpbench compare` runs only the new
+    model on each of a board's run directories (its folds and protocol), reads every other
+    unit from the board, and writes the board across datasets with it; the board is not
+    touched."""
+    from gpbench.storage.records import ResultStore
+
+    board = tmp_path / "board"
+    for name, n in (("small", 80), ("large", 120)):
+        assert main(["run", "--models", "ridge,mean", "--dataset", "sim", "--envs", "trait1",
+                     "--dataset-option", f"n_strains={n}", "--dataset-option",
+                     "n_markers=200", "--folds", "3", "--out", str(board / name),
+                     "--executor", "inline", "--no-report"]) == 0
+    before = {p: p.read_bytes() for p in board.rglob("*") if p.is_file()}
+    kept = {name: {r["unit_id"]: r for r in ResultStore(board / name).records()}
+            for name in ("small", "large")}
+    capsys.readouterr()
+    out = tmp_path / "mine"
+    assert main(["compare", "--models", "knn", "--board", str(board), "-o", str(out),
+                 "--executor", "inline"]) == 0
+    assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
+    for name in ("small", "large"):
+        records = {r["unit_id"]: r for r in ResultStore(out / name).records()}
+        assert sum(r["model"] == "knn" for r in records.values()) == 3
+        for uid, rec in kept[name].items():  # the board's units are read, not rerun
+            assert records[uid]["predictions"] == rec["predictions"]
+    cross = (out / "cross" / "leaderboard.md").read_text()
+    assert "knn" in cross and "ridge" in cross
+    assert main(["compare", "--models", "knn", "--board", str(board), "-o", str(out),
+                 "--executor", "inline"]) == 2  # a used -o directory is refused

@@ -283,6 +283,23 @@ def build_parser() -> argparse.ArgumentParser:
     stat.add_argument("--check", action="store_true",
                       help="exit with status 1 unless every listed unit has an ok record")
 
+    cmp_ = sub.add_parser("compare", help="run a new model on a committed board's own folds "
+                          "and protocol, beside its stored results, and write the boards")
+    cmp_.add_argument("--models", type=_csv, required=True,
+                      help="the model(s) to add, e.g. your plugin's")
+    cmp_.add_argument("--board", type=Path, default=Path("leaderboard/collection"),
+                      help="a board: a directory of run directories or one run directory "
+                      "(default leaderboard/collection)")
+    cmp_.add_argument("-o", "--out", type=Path, required=True,
+                      help="new directory for the copy of the board with your model in it")
+    cmp_.add_argument("--data-dir", type=Path, default=None,
+                      help="the datasets' raw files (else GPBENCH_DATA_DIR, else the cache)")
+    cmp_.add_argument("--cache-dir", type=Path, default=None, help="override GPBENCH_CACHE")
+    cmp_.add_argument("--jobs", type=int, default=None,
+                      help="units in parallel (default: the usable CPU cores)")
+    cmp_.add_argument("--executor", choices=["local", "inline"], default="local",
+                      help="local: worker processes (default); inline: this process")
+
     mig = sub.add_parser("migrate", help="bring run directories of an older gpbench up to "
                          "today's results store (keys by declared versions, one results.parquet)")
     mig.add_argument("run_dir", type=Path, nargs="+", metavar="RUN_DIR",
@@ -721,6 +738,27 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 1 if args.check and not complete else 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from gpbench.plugins import load_registry
+    from gpbench.running.compare import compare
+    from gpbench.running.executors import InlineExecutor, LocalExecutor
+    from gpbench.running.plan import default_cache_dir
+    from gpbench.running.units import Environment
+
+    registry = load_registry()
+    executor = (InlineExecutor() if args.executor == "inline"
+                else LocalExecutor(args.jobs or _usable_cores(), None))
+    runs, cross = compare(args.board, args.models, args.out, registry, _data_dir(args),
+                          args.cache_dir or default_cache_dir(), executor=executor,
+                          env=Environment(registry=registry))
+    for run_dir in runs:
+        print(f"leaderboard: {run_dir / 'leaderboard.md'}", file=sys.stderr)
+    if cross is not None:
+        print(f"leaderboard across datasets: {cross}", file=sys.stderr)
+    print(f"website: gpbench site {args.out}/*/ -o {args.out / 'site'}", file=sys.stderr)
+    return 0
+
+
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from gpbench.plugins import load_registry
     from gpbench.running.migrate import migrate
@@ -754,7 +792,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 COMMANDS = {"run": _cmd_run, "predict": _cmd_predict, "list": _cmd_list, "plugins": _cmd_plugins,
             "leaderboard": _cmd_leaderboard, "report": _cmd_report, "status": _cmd_status,
-            "verify": _cmd_verify, "migrate": _cmd_migrate, "site": _cmd_site}
+            "verify": _cmd_verify, "migrate": _cmd_migrate, "site": _cmd_site,
+            "compare": _cmd_compare}
 
 
 def _terminate(signum: int, frame: Any) -> None:
