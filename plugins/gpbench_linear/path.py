@@ -74,6 +74,27 @@ class _GramCache:
         return np.ascontiguousarray(self.G[np.ix_(idx, idx)]), self.Xty[S]
 
 
+def strong_rule_step(X: np.ndarray, grad: np.ndarray, w: np.ndarray, alpha: float,
+                     prev: float | None, l1_ratio: float,
+                     solve: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """One penalty of a warm-started path: solve on the sequential strong set (the features
+    whose gradient at the previous penalty ``prev`` passes the strong rule, and the nonzero
+    ones), grow it by every feature that violates the KKT condition, and solve again until
+    none does. ``solve(S)`` fits the features ``S`` (updating ``w``) and returns the residual;
+    returns the gradient ``X' r / n`` at ``alpha``."""
+    n = X.shape[0]
+    l1 = max(l1_ratio, 1e-12)
+    prev = alpha if prev is None else prev
+    strong = (np.abs(grad) >= l1 * (2 * alpha - prev)) | (w != 0)
+    while True:
+        grad = X.T @ solve(np.flatnonzero(strong)) / n
+        # KKT for a zero coefficient: |x_j' r| / n <= alpha * l1_ratio
+        viol = ~strong & (np.abs(grad) > l1 * alpha * (1 + 1e-9))
+        if not viol.any():
+            return grad
+        strong |= viol
+
+
 class ScreenedPath:
     """Walks a decreasing penalty grid one step at a time (so callers can stop early).
 
@@ -94,28 +115,20 @@ class ScreenedPath:
 
     def step(self, alpha: float) -> np.ndarray:
         """Solve at ``alpha`` (warm-started from the previous step); returns the coefficients."""
-        X, y, w, n = self.X, self.y, self.w, len(self.y)
-        l1 = max(self.l1_ratio, 1e-12)
-        prev = alpha if self.prev is None else self.prev
-        strong = (np.abs(self.grad) >= l1 * (2 * alpha - prev)) | (w != 0)
-        while True:
-            S = np.flatnonzero(strong)
-            if len(S):
-                Xs = np.asfortranarray(X[:, S])
-                gram = self.gram.get(S) if self.gram is not None else None
-                wS = _solve(Xs, y, alpha, self.l1_ratio, np.ascontiguousarray(w[S]),
-                            self.tol, self.max_iter, gram)
-                w[:] = 0.0
-                w[S] = wS
-                r = y - Xs @ wS
-            else:
-                r = y
-            self.grad = X.T @ r / n
-            # KKT for a zero coefficient: |x_j' r| / n <= alpha * l1_ratio
-            viol = ~strong & (np.abs(self.grad) > l1 * alpha * (1 + 1e-9))
-            if not viol.any():
-                break
-            strong |= viol
+        X, y, w = self.X, self.y, self.w
+
+        def solve(S: np.ndarray) -> np.ndarray:
+            if not len(S):
+                return y
+            Xs = np.asfortranarray(X[:, S])
+            gram = self.gram.get(S) if self.gram is not None else None
+            wS = _solve(Xs, y, alpha, self.l1_ratio, np.ascontiguousarray(w[S]),
+                        self.tol, self.max_iter, gram)
+            w[:] = 0.0
+            w[S] = wS
+            return y - Xs @ wS
+
+        self.grad = strong_rule_step(X, self.grad, w, alpha, self.prev, self.l1_ratio, solve)
         self.prev = alpha
         return w.copy()
 
@@ -167,22 +180,16 @@ class GlmnetPath:
         """Solve at ``alpha`` (warm-started from the previous step); returns the coefficients."""
         from ._cd import cd_solve
 
-        X, w, n = self.X, self.w, len(self.y)
-        l1 = max(self.l1_ratio, 1e-12)
-        prev = alpha if self.prev is None else self.prev
-        strong = (np.abs(self.grad) >= l1 * (2 * alpha - prev)) | (w != 0)
-        while True:
-            S = np.flatnonzero(strong)
+        X, w = self.X, self.w
+
+        def solve(S: np.ndarray) -> np.ndarray:  # updates w and the residual in place
             if len(S):
                 self.sweeps += cd_solve(X, self.r, w, S, self.xsq, alpha * self.l1_ratio,
                                         alpha * (1 - self.l1_ratio), self.thr,
                                         self.max_sweeps)
-            self.grad = X.T @ self.r / n
-            # KKT for a zero coefficient: |x_j' r| / n <= alpha * l1_ratio
-            viol = ~strong & (np.abs(self.grad) > l1 * alpha * (1 + 1e-9))
-            if not viol.any():
-                break
-            strong |= viol
+            return self.r
+
+        self.grad = strong_rule_step(X, self.grad, w, alpha, self.prev, self.l1_ratio, solve)
         self.prev = alpha
         dev = 1.0 - float(self.r @ self.r) / self.null_dev if self.null_dev > 0 else 1.0
         self.steps += 1
