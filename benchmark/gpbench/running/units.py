@@ -64,6 +64,24 @@ def uses_of(registry: Registry, spec: ModelSpec, options: dict[str, Any],
     return used
 
 
+# what keys a unit's result, besides the protocol's version (see :meth:`Unit.config`)
+KEY_FIELDS = ("dataset", "dataset_version", "dataset_checksum", "dataset_options", "model",
+              "model_version", "options", "uses", "traits", "repeat", "fold", "k", "seed",
+              "fold_sha256", "tune", "inner_fraction", "maf", "min_call_rate", "device_kind")
+
+
+def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A unit's key: the protocol's version and ``fields`` (:data:`KEY_FIELDS`), mappings as
+    plain sorted dicts and traits as a list, so a planned unit and a stored record that
+    describe the same result give the same key."""
+    key = {"protocol_version": PROTOCOL_VERSION, **{f: fields[f] for f in KEY_FIELDS}}
+    for name in ("dataset_options", "options"):
+        key[name] = dict(sorted((key[name] or {}).items()))
+    key["uses"] = {k: dict(v) for k, v in sorted((key["uses"] or {}).items())}
+    key["traits"] = list(key["traits"])
+    return key
+
+
 def record_key(rec: Mapping[str, Any], registry: Registry,
                options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The key the current code gives the unit a stored record describes: the record's data,
@@ -73,19 +91,10 @@ def record_key(rec: Mapping[str, Any], registry: Registry,
     spec = registry.model(rec["model"])
     context = ModelContext(seed=rec.get("seed", 0), device=rec.get("device_kind", "cpu"))
     options = dict(rec["options"] if options is None else options)
-    return {
-        "protocol_version": PROTOCOL_VERSION,
-        "dataset": rec["dataset"], "dataset_version": registry.dataset(rec["dataset"]).version,
-        "dataset_checksum": rec["dataset_checksum"],
-        "dataset_options": dict(sorted((rec.get("dataset_options") or {}).items())),
-        "model": rec["model"], "model_version": spec.version,
-        "options": dict(sorted(options.items())),
-        "uses": uses_of(registry, spec, options, context),
-        "traits": list(rec["traits"]), "repeat": rec["repeat"], "fold": rec["fold"],
-        "k": rec["k"], "seed": rec["seed"], "fold_sha256": rec["fold_sha256"],
-        "tune": rec.get("tune"), "inner_fraction": rec["inner_fraction"], "maf": rec["maf"],
-        "min_call_rate": rec["min_call_rate"], "device_kind": rec["device_kind"],
-    }
+    return unit_key({**{f: rec.get(f) for f in KEY_FIELDS},
+                     "dataset_version": registry.dataset(rec["dataset"]).version,
+                     "model_version": spec.version, "options": options,
+                     "uses": uses_of(registry, spec, options, context)})
 
 
 @dataclass(frozen=True)
@@ -140,20 +149,8 @@ class Unit:
         tune = None
         if self.tune:  # where the study is stored does not change the result
             tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
-        return {
-            "protocol_version": PROTOCOL_VERSION,
-            "dataset": self.dataset, "dataset_version": self.dataset_version,
-            "dataset_checksum": self.dataset_checksum,
-            "dataset_options": dict(sorted(self.data_config.options.items())),
-            "model": self.model, "model_version": self.model_version,
-            "options": dict(sorted(self.options.items())),
-            "uses": {k: dict(v) for k, v in sorted(self.uses.items())},
-            "traits": list(self.traits), "repeat": self.repeat, "fold": self.fold,
-            "k": self.k, "seed": self.seed, "fold_sha256": self.fold_sha256,
-            "tune": tune, "inner_fraction": self.inner_fraction,
-            "maf": self.maf, "min_call_rate": self.min_call_rate,
-            "device_kind": self.device_kind,
-        }
+        fields = {f: getattr(self, f) for f in KEY_FIELDS if f != "dataset_options"}
+        return unit_key({**fields, "dataset_options": self.data_config.options, "tune": tune})
 
     @property
     def model_seed(self) -> int:
