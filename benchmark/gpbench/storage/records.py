@@ -205,7 +205,7 @@ class ResultStore:
         """Move the journal into the pack: one atomic write of every record (only those in
         ``keep`` when given), then the journal files it now holds are removed. A kill at any
         point leaves every record readable. Returns how many records the pack holds."""
-        journal, _ = self._journal()
+        journal, unreadable = self._journal()
         merged = {**self.packed(), **journal}
         if keep is not None:
             merged = {k: v for k, v in merged.items() if k in keep}
@@ -214,11 +214,12 @@ class ResultStore:
         records = [merged[k] if self.keep_history else strip_history(merged[k])
                    for k in sorted(merged)]
         atomic_write_bytes(self.pack_path, encode(records))
-        copied = {p.name for p in self.results_dir.glob("*.parquet")}
         for uid in journal:
             self.path(uid).unlink(missing_ok=True)
-        for name in copied - {n for n, _ in self._journal()[1]}:
-            (self.results_dir / name).unlink(missing_ok=True)
+        unreadable_names = {name for name, _ in unreadable}  # kept for a look
+        for copied in self.results_dir.glob("*.parquet"):
+            if copied.name not in unreadable_names:
+                copied.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.results_dir.rmdir()  # only when empty (unreadable files stay for a look)
         return len(records)
