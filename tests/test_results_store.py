@@ -61,6 +61,24 @@ def test_history_is_kept_only_on_request(tmp_path):
         store.pack()
     assert plain.read(rec["unit_id"])["fit_info"] == {"n": 2}
     assert kept.read(rec["unit_id"])["fit_info"]["history"] == {"loss": [3.0, 2.0]}
+    # a later run without --keep-history adds its records and keeps the stored histories
+    later = ResultStore(tmp_path / "kept")
+    later.write(_record("b--T--r0f1--1", fit_info={"history": {"loss": [1.0]}}))
+    later.pack()
+    assert later.read(rec["unit_id"])["fit_info"]["history"] == {"loss": [3.0, 2.0]}
+    assert later.read("b--T--r0f1--1")["fit_info"] == {}
+
+
+def test_done_ids_agree_with_is_done(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(_record("a--T--r0f1--1"))
+    store.pack()
+    store.write(_record("b--T--r0f1--1", status="failed", error="boom"))
+    store.write(_record("c--T--r0f1--1"))
+    (tmp_path / "results" / "d--T--r0f1--1.json").write_text("{not json")
+    ids = ["a--T--r0f1--1", "b--T--r0f1--1", "c--T--r0f1--1", "d--T--r0f1--1"]
+    assert store.done_ids() == {u for u in ids if store.is_done(u)} == {"a--T--r0f1--1",
+                                                                         "c--T--r0f1--1"}
 
 
 def test_pack_moves_the_journal_and_the_journal_wins(tmp_path):

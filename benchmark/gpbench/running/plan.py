@@ -451,7 +451,8 @@ def execute(plan: Plan, executor: Executor | None = None, env: Environment | Non
             "units_by_model": units,
             "units": [uid for model in run_config["models"] for uid in units.get(model, [])],
             "git_commit": git_commit(), "machine": machine_description(), **(meta or {})})
-        pending = [u for u in plan.units if not store.is_done(u.unit_id)]
+        done = store.done_ids()
+        pending = [u for u in plan.units if u.unit_id not in done]
         skipped = len(plan.units) - len(pending)
         if skipped:
             print(f"resuming: {skipped} of {len(plan.units)} units already done in "

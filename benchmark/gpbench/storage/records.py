@@ -172,6 +172,11 @@ class ResultStore:
         rec = self.read(unit_id)
         return rec is not None and rec.get("status") == "ok"
 
+    def done_ids(self) -> set[str]:
+        """unit_ids with a readable record whose status is ok, from one pass over the pack
+        and the journal (what :meth:`is_done` says of each, without a scan per unit)."""
+        return {r["unit_id"] for r in self.records() if r.get("status") == "ok"}
+
     def _journal(self) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str]]]:
         """Records of the journal: packs copied in from other run directories
         (``results/*.parquet``, e.g. another machine's share of the run), then one JSON file
@@ -211,8 +216,9 @@ class ResultStore:
             merged = {k: v for k, v in merged.items() if k in keep}
         if not merged and not self.pack_path.exists():
             return 0
-        records = [merged[k] if self.keep_history else strip_history(merged[k])
-                   for k in sorted(merged)]
+        # histories were stripped when written (unless --keep-history); records already in the
+        # pack keep what an earlier --keep-history run stored
+        records = [merged[k] for k in sorted(merged)]
         atomic_write_bytes(self.pack_path, encode(records))
         for uid in journal:
             self.path(uid).unlink(missing_ok=True)
