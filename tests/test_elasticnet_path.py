@@ -1,6 +1,6 @@
 """Elastic net's glmnet-class path (gpbench_linear.path.GlmnetPath, .enet.ElasticNetPathCV),
 and that lasso's screened path kept its behaviour (properties; the bitwise check against the
-committed records is in docs/elasticnet-path.md)."""
+committed records is in docs/notes/elasticnet-path.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Model plugins on edge inputs (docs/known-issues.md): a trait constant in the training rows,
+"""Model plugins on edge inputs (docs/notes/known-issues.md): a trait constant in the training rows,
 phenotypes in very small units, a kernel without a positive eigenvalue, and a multi-trait fit
 with an unmeasured trait. Small simulated data, fixed seeds."""
 

@@ -1,6 +1,6 @@
 """How fit time grows with markers and strains, per model, on the simulated cross.
 
-    python docs/scripts/scaling.py > docs/scaling.md
+    python docs/scripts/scaling.py > docs/notes/scaling.md
 
 Base size: 250 strains x 2,000 markers; markers and strains are each scaled 1x, 2x, 4x. Each
 cell is one fit on 80% of the strains (validation models get 20% of that as inner validation),

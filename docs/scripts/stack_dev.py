@@ -2,7 +2,7 @@
 
 Runs stack and its default base models (gblup, lasso, gbm, bayesb) through gpbench's own
 protocol on outer folds 0..N_FOLDS-1 of fold seed 1 for the traits given (default: three of the
-development traits of docs/dev-traits.md), two units at a time, and prints mean test R² per
+development traits of docs/notes/dev-traits.md), two units at a time, and prints mean test R² per
 model and trait, and the stack minus its best member per trait.
 
     python docs/scripts/stack_dev.py [TRAIT,TRAIT,...]

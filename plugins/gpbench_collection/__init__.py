@@ -1,7 +1,7 @@
 """The public dataset collection: one module per dataset, each a ``DECLARATION`` and its parser.
 
 Every dataset here is loaded through :mod:`gpbench.data.datasource` (pinned URLs, sha256, parsed
-cache); ``docs/datasets.md`` documents each one. To add a dataset, write its module and append
+cache); ``docs/notes/datasets.md`` documents each one. To add a dataset, write its module and append
 its name to ``MODULES``.
 """
 

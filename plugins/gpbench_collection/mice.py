@@ -17,7 +17,7 @@ CITATION = ("Valdar W, Solberg LC, Gauguier D, Burnett S, Klenerman P, Cookson W
             "Nature Genetics 38, 879-887 (2006). Data: BGLR R package (gdlc/BGLR-R).")
 # mice.pheno has 37 columns beside SUBJECT.NAME: these 21 are measurements of the animal;
 # the other 16 (test dates, season, hour, age, sex, coat colour, litter, cage, cage density)
-# are covariates or design variables and are not offered as traits (docs/datasets.md)
+# are covariates or design variables and are not offered as traits (docs/notes/datasets.md)
 TRAITS = (
     "Obesity.BMI", "Obesity.BodyLength", "Obesity.EndNormalBW",
     "Biochem.Albumin", "Biochem.ALP", "Biochem.ALT", "Biochem.AST", "Biochem.Calcium",

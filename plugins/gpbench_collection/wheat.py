@@ -17,7 +17,7 @@ CITATION = ("Crossa J, de los Campos G, Perez P, Gianola D, Burgueno J, Araus JL
             "pedigree and molecular markers. Genetics 186, 713-724 (2010). Data: BGLR R package "
             "(gdlc/BGLR-R).")
 # wheat.Y's columns "1","2","4","5" are, in that order, environments 1-4 (BGLR man/wheat.Rd:
-# "column 1: Grain yield for environment 1 and so on"); see docs/datasets.md
+# "column 1: Grain yield for environment 1 and so on"); see docs/notes/datasets.md
 ENVIRONMENTS = {"1": "E1", "2": "E2", "4": "E3", "5": "E4"}
 _CROSSA = "Crossa et al. 2010, Genetics 186:713, Table 3"
 _PROTOCOL = "10-fold CV, Crossa 2010 folds (wheat.sets)"

@@ -2,7 +2,7 @@
 
 Defaults were chosen by CV on ten yeast development traits and the default traits of nine
 collection datasets (fold seed 1, never Lactate or Lactose); ``models.py`` says what the options
-do, docs/gbm-dev.md why they have these values.
+do, docs/notes/gbm-dev.md why they have these values.
 """
 
 from __future__ import annotations

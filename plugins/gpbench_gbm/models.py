@@ -6,13 +6,13 @@ What ``fit`` does, all on the training data passed to it:
    differs from the last kept marker in at most ``ld_thin`` x n training samples. Neighbouring
    markers in a cross are nearly identical, and a tree gains nothing from near-copies of a split
    it already has; on the yeast data (11,623 markers) the default ``ld_thin=0.005`` keeps about
-   3,900, which makes a fit about 3x faster for ~0.01 R² (docs/gbm-dev.md). On diverse panels
+   3,900, which makes a fit about 3x faster for ~0.01 R² (docs/notes/gbm-dev.md). On diverse panels
    (rice) it keeps nearly every marker.
    **Marker cap** (``max_markers``, 0 = none): when more markers than that remain, an evenly
    spaced subset of them (by marker order) is kept. A fit's cost grows with the number of
    markers, and on dense panels of 25-40k markers (rice, maize) neighbours carry nearly the same
    information; the choice uses marker positions only, never genotypes or phenotypes
-   (docs/gbm-dev.md: the default 5,000 changed the mean R² on the five development datasets
+   (docs/notes/gbm-dev.md: the default 5,000 changed the mean R² on the five development datasets
    where it binds by +0.004, from -0.015 to +0.042 per dataset, and halved mice's fit time).
    The kept columns are remembered and selected again in ``predict``.
 2. **Target scaling**: y is centred and scaled by the training mean/sd, so penalties and
@@ -25,8 +25,9 @@ What ``fit`` does, all on the training data passed to it:
 4. **Refit** (``refit_scale`` > 0): a second model on train + valid with
    ``round(best_iteration * refit_scale)`` rounds; that model predicts.
 
-How the defaults were chosen (experiments, figures): docs/gbm-dev.md (the current ones, by CV
-on yeast development traits and the collection) and docs/gbm-defaults.md (the first release's).
+How the defaults were chosen (experiments, figures): docs/notes/gbm-dev.md (the current ones, by
+CV on yeast development traits and the collection) and docs/notes/gbm-defaults.md (the first
+release's).
 
 ``max_bin=3`` keeps 0/1/2 dosages apart; binary 0/1 markers get two bins whatever it is.
 ``force_col_wise`` and ``deterministic`` make the result independent of LightGBM's timing-based
@@ -45,7 +46,7 @@ import numpy as np
 from gpbench import ModelContext, read_model_json, write_model_json
 
 # Chosen on yeast development traits and the collection (fold seed 1), never Lactate/Lactose:
-# docs/gbm-dev.md. Before (lr 0.05, 15 leaves, min_data_in_leaf 10, lambda_l2 1, 2,000 rounds,
+# docs/notes/gbm-dev.md. Before (lr 0.05, 15 leaves, min_data_in_leaf 10, lambda_l2 1, 2,000 rounds,
 # patience 100) the mean R² was 0.427 on yeast / 0.220 on the collection; now 0.446 / 0.227.
 # max_markers (added later, for the whole-collection time budget) leaves yeast unchanged.
 DEFAULTS: dict[str, Any] = {

@@ -11,7 +11,7 @@ from .models import ElasticNetCV, KernelRidge, TrainingMean
 
 _ENET_OPTIONS = {"n_alphas": 100, "eps": 1e-3, "inner_folds": 5, "patience": 10,
                  "tol": 1e-4}
-# elastic net's glmnet-class path (docs/elasticnet-path.md): eps None = glmnet's
+# elastic net's glmnet-class path (docs/notes/elasticnet-path.md): eps None = glmnet's
 # lambda.min.ratio, thresh = glmnet's convergence threshold, fdev/devmax = its early exit
 _GLMNET_OPTIONS = {"n_alphas": 100, "eps": None, "inner_folds": 5, "patience": 10,
                    "thresh": 1e-7, "fdev": 1e-5, "devmax": 0.999}

@@ -1,6 +1,6 @@
 """Elastic net with a glmnet-class path (lasso keeps :class:`.models.ElasticNetCV` unchanged).
 
-What differs from lasso's :class:`~.models.ElasticNetCV` (see ``docs/elasticnet-path.md``):
+What differs from lasso's :class:`~.models.ElasticNetCV` (see ``docs/notes/elasticnet-path.md``):
 
 * the grid ends at glmnet's ``lambda.min.ratio`` (:func:`.path.glmnet_eps`: 0.01 when the
   inner-CV paths have fewer rows than markers, 1e-4 otherwise) unless ``eps`` is given;

@@ -28,7 +28,7 @@ The option ``refit`` (off by default) retrains every member on the whole trainin
 (training + validation rows) for the number of epochs early stopping chose for it; the
 calibration line stays the one fitted on the validation rows before the refit.
 
-How the ``fast`` defaults were chosen (experiments, figures): docs/transformer-defaults.md.
+How the ``fast`` defaults were chosen (experiments, figures): docs/notes/transformer-defaults.md.
 """
 
 from __future__ import annotations

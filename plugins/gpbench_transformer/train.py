@@ -29,7 +29,7 @@ PROFILE_DEFAULTS: dict[str, dict[str, Any]] = {
               "attn_dropout": None, "norm_first": False,
               "input_dropout": 0.0, "ema": 0.0, "calibrate": False, "init": "xavier",
               "n_models": 1, "keep_initial": False},
-    # CPU profile: see docs/transformer-defaults.md for how these were chosen
+    # CPU profile: see docs/notes/transformer-defaults.md for how these were chosen
     # (n_models: members of a seed ensemble, each early-stopped on its own, predictions
     # averaged; init "ridge": linear warm start of the embedding, tried and not adopted)
     "fast": {"window": 256, "embed_dim": 32, "n_heads": 2, "ff_dim": 64, "dropout": 0.1,

@@ -1,7 +1,7 @@
 """Random forest (scikit-learn ``RandomForestRegressor``) for single-trait genomic prediction.
 
 Defaults for n << p genotype data (chosen on YPD, Caffeine and Maltose, never on Lactate or
-Lactose; figures and commands in ``docs/zoo-defaults.md``):
+Lactose; figures and commands in ``docs/notes/zoo-defaults.md``):
 
 * ``n_estimators=500``: the error of a forest flattens out after a few hundred trees.
 * ``max_features=0.03`` (a fraction of the markers tried at each split: ~350 of yeast's 11,623,

@@ -1,7 +1,7 @@
 """Support vector regression (scikit-learn ``SVR``) with a Gaussian (RBF) kernel.
 
 Defaults for n << p genotype data, all set from the training data passed to ``fit`` (chosen on
-YPD, Caffeine and Maltose, never on Lactate or Lactose; figures in ``docs/zoo-defaults.md``):
+YPD, Caffeine and Maltose, never on Lactate or Lactose; figures in ``docs/notes/zoo-defaults.md``):
 
 * **Kernel**: ``exp(-gamma * d2)`` with ``gamma = gamma_scale / median d2`` (the median heuristic:
   ``d2`` are squared distances between training rows; with ~10^4 markers a fixed ``gamma`` such
