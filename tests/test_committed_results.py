@@ -1,8 +1,9 @@
-"""The committed leaderboards and the README's result tables are what gpbench computes from the
+"""The committed leaderboards and the docs' result tables are what gpbench computes from the
 committed run records, and each record scores only its own outer test fold.
 
-No figure in the README's results sections is typed by hand: each row must equal the summary
-recomputed here from `leaderboard/yeast/results` and `leaderboard/collection/*/results`; every
+No figure in the result tables of docs/results.md and README.md is typed by hand: each row must
+equal the summary recomputed here from the records of `leaderboard/yeast` and
+`leaderboard/collection/*` (`docs/scripts/results_tables.py` regenerates the tables); every
 committed leaderboard.md, cross board and CSV table must equal a fresh rendering of its records;
 and every record's predicted samples lie in the test fold of the fold file whose sha256 it
 carries, with metrics equal to those of its stored predictions.
@@ -23,11 +24,12 @@ from gpbench_metrics import pcc, r2
 
 ROOT = Path(__file__).parents[1]
 COLLECTION = ROOT / "leaderboard" / "collection"
+RESULTS_PAGE = ROOT / "docs" / "results.md"
 
 
-def _readme_table(section: str) -> list[list[str]]:
-    """Cells of the first markdown table after the heading ``section`` in the README."""
-    text = (ROOT / "README.md").read_text()
+def _results_table(section: str, page: Path = RESULTS_PAGE) -> list[list[str]]:
+    """Cells of the first markdown table after the heading ``section`` of ``page``."""
+    text = page.read_text()
     start = text.index(f"## {section}\n")
     lines = text[start:].splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("|"))
@@ -63,8 +65,11 @@ def test_committed_cross_board_tables_are_recomputed_from_records(collection_boa
         assert saved[col].to_numpy() == pytest.approx(fresh[col].to_numpy(), abs=1e-9), col
 
 
-def test_readme_collection_table_is_the_cross_board(collection_board):
-    rows = _readme_table("Results across the collection")
+@pytest.mark.parametrize(("page", "section"), [(RESULTS_PAGE, "Results across the collection"),
+                                               (ROOT / "README.md", "Results")],
+                         ids=["docs/results.md", "README.md"])
+def test_collection_tables_are_the_cross_board(collection_board, page, section):
+    rows = _results_table(section, page)
     summary = collection_board.summary
     assert [_model(r[0]) for r in rows] == list(summary.index)
     for cells in rows:
@@ -73,12 +78,12 @@ def test_readme_collection_table_is_the_cross_board(collection_board):
                               f"{s.pcc_mean:.3f}"], cells[0]
 
 
-def test_readme_yeast_table_is_the_committed_run():
+def test_results_page_yeast_table_is_the_committed_run():
     _, records = load_run(ROOT / "leaderboard" / "yeast")
     df = records_frame(records)
     r2 = df.groupby(["model", "trait"]).r2.agg(["mean", "std"])
     fit_s = df.groupby("model").fit_s.mean()
-    rows = _readme_table("Results on the yeast data")
+    rows = _results_table("Results on the yeast data")
     assert sorted(_model(r[0]) for r in rows) == sorted(df.model.unique())
     for cells in rows:
         m = _model(cells[0])
