@@ -15,7 +15,12 @@ import pandas as pd
 import pytest
 
 from gpbench.boards.crossboard import load_cross_board
-from gpbench.boards.leaderboard import load_run, records_frame
+from gpbench.boards.leaderboard import (
+    declared_null_models,
+    declared_reference,
+    load_run,
+    records_frame,
+)
 from gpbench.boards.publish import write_cross_board, write_leaderboard
 from gpbench.data.download import sha256_file
 from gpbench.running.protocol import FoldPlan
@@ -54,7 +59,9 @@ def _collection_runs() -> list[Path]:
 def collection_board():
     runs = [ROOT / p for p in _collection_runs()]
     assert len(runs) == 13, "leaderboard/collection should hold one run directory per dataset"
-    return load_cross_board(runs)
+    # as written by `gpbench leaderboard`: the declared null model shown but not ranked
+    return load_cross_board(runs, reference=declared_reference(),
+                            null_models=declared_null_models())
 
 
 def test_committed_cross_board_tables_are_recomputed_from_records(collection_board):
@@ -62,7 +69,9 @@ def test_committed_cross_board_tables_are_recomputed_from_records(collection_boa
     fresh = collection_board.summary
     assert list(saved.index) == list(fresh.index)
     for col in ("mean_rank", "wins", "r2_mean", "pcc_mean", "tasks"):
-        assert saved[col].to_numpy() == pytest.approx(fresh[col].to_numpy(), abs=1e-9), col
+        assert saved[col].to_numpy() == pytest.approx(fresh[col].to_numpy(), abs=1e-9,
+                                                      nan_ok=True), col
+    assert fresh.loc["mean", ["mean_rank", "wins"]].isna().all()  # the null model: not ranked
 
 
 @pytest.mark.parametrize(("page", "section"), [(RESULTS_PAGE, "Results across the collection"),
@@ -74,7 +83,9 @@ def test_collection_tables_are_the_cross_board(collection_board, page, section):
     assert [_model(r[0]) for r in rows] == list(summary.index)
     for cells in rows:
         s = summary.loc[_model(cells[0])]
-        assert cells[1:5] == [f"{s.mean_rank:.2f}", f"{int(s.wins)}", f"{s.r2_mean:.3f}",
+        ranked = np.isfinite(s.mean_rank)  # a null model is shown but not ranked: "–"
+        assert cells[1:5] == [f"{s.mean_rank:.2f}" if ranked else "–",
+                              f"{int(s.wins)}" if ranked else "–", f"{s.r2_mean:.3f}",
                               f"{s.pcc_mean:.3f}"], cells[0]
 
 

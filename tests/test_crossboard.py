@@ -430,12 +430,14 @@ def test_multi_dataset_run_from_the_command_line(tmp_path, capsys, multi_registr
     from gpbench.cli import main
 
     base = tmp_path / "runs"
-    args = ["run", "--models", "ridge,gblup,mean", "--dataset", "sim-a,sim-b,sim-c,sim-broken",
+    # the null model (mean) stays outside the Friedman test, which needs three other models
+    args = ["run", "--models", "ridge,gblup,lasso,mean", "--dataset",
+            "sim-a,sim-b,sim-c,sim-broken",
             "--folds", "2", "--out", str(base), "--cache-dir", str(tmp_path / "c"),
             "--envs", "sim-a:trait1,Trait3;trait3", "--no-report"]
     assert main(args) == 1  # sim-broken cannot be loaded; the others ran
     err = capsys.readouterr().err
-    assert "ridge, gblup, mean on 4 datasets (sim-a, sim-b, sim-c, sim-broken)" in err
+    assert "ridge, gblup, lasso, mean on 4 datasets (sim-a, sim-b, sim-c, sim-broken)" in err
     assert "sim-broken: FAILED: sim-broken: the files are missing" in err
     for ds in ("sim-a", "sim-b", "sim-c"):
         assert (base / ds / "leaderboard.md").exists() and (base / ds / "tables").is_dir()
@@ -445,7 +447,9 @@ def test_multi_dataset_run_from_the_command_line(tmp_path, capsys, multi_registr
                                     ("sim-b", "trait3"), ("sim-c", "trait3")]
     cross = base / "cross"
     assert (cross / "cd_diagram.png").exists() and (cross / "tables" / "summary.tex").exists()
-    assert "Friedman test" in (cross / "leaderboard.md").read_text()
+    md = (cross / "leaderboard.md").read_text()
+    assert "Friedman test" in md and "mean (null model)" in md
+    assert "## Each model against gblup" in md  # the reference its plugin declares
     # without --envs each dataset's default traits (sim-b: trait2), else all traits
     args = ["run", "--models", "ridge,mean", "--dataset", "sim-b,sim-c", "--folds", "2",
             "--out", str(tmp_path / "d"), "--cache-dir", str(tmp_path / "c"), "--no-report"]
@@ -499,3 +503,89 @@ def test_a_fold_without_variance_does_not_drop_the_task(tmp_path):
     board = cross_board([(wheat_dir, wheat_run, wheat), runs[1]])
     assert board.r2.loc[("wheat", "y2"), "b"] == pytest.approx(0.375)
     assert not any("Not scored" in n for n in board.notes)
+
+
+# ------------------------------------------------------------------ null model, Wilcoxon
+
+
+def _eight_datasets():
+    """Eight datasets (two traits each) of a reference ``ref``, ``up`` (above it on every
+    dataset), ``mixed`` (differences of both signs), ``same`` (equal to ref) and ``null``."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for d in range(8):
+        for t in range(2):
+            ref = 0.3 + 0.05 * d + 0.01 * t
+            rows.append((f"ds{d}", f"t{t}", ref, ref + 0.02 + 0.01 * d,
+                         ref + rng.normal(0, 0.03), ref, rng.normal(0, 0.01)))
+    return _wide(rows, ["ref", "up", "mixed", "same", "null"])
+
+
+def test_wilcoxon_against_the_reference_matches_scipy_over_datasets():
+    from scipy import stats
+
+    from gpbench.boards.crossboard import dataset_differences, wilcoxon_vs_reference
+    from gpbench.boards.leaderboard import holm
+
+    r2 = _eight_datasets().drop(columns=["null"])
+    table, why = wilcoxon_vs_reference(r2, "ref")
+    assert why == ""
+    table = table.set_index("model")
+    diffs = dataset_differences(r2, "ref")
+    # a dataset's difference is the mean over its traits
+    assert diffs.loc["ds2", "mixed"] == pytest.approx(
+        (r2.loc[("ds2", "t0"), "mixed"] - r2.loc[("ds2", "t0"), "ref"]
+         + r2.loc[("ds2", "t1"), "mixed"] - r2.loc[("ds2", "t1"), "ref"]) / 2)
+    for model in ("up", "mixed"):
+        want = stats.wilcoxon(diffs[model].to_numpy())
+        assert table.loc[model, "statistic"] == pytest.approx(want.statistic)
+        assert table.loc[model, "p_value"] == pytest.approx(want.pvalue)
+    # up is above ref on all 8 datasets: exact two-sided p = 2 / 2^8, W = 0
+    assert table.loc["up", "p_value"] == pytest.approx(2 / 2 ** 8)
+    assert table.loc["up", "statistic"] == 0
+    assert (table.loc["up", "better"], table.loc["up", "worse"]) == (8, 0)
+    # equal to the reference everywhere: nothing to reject
+    assert table.loc["same", "p_value"] == 1.0 and np.isnan(table.loc["same", "statistic"])
+    raw = table["p_value"].to_dict()
+    assert table["p_holm"].to_dict() == pytest.approx(holm(raw))
+    assert table.loc["up", "p_holm"] == pytest.approx(3 * 2 / 2 ** 8)
+
+
+def test_wilcoxon_needs_the_reference_and_two_datasets():
+    from gpbench.boards.crossboard import wilcoxon_vs_reference
+
+    r2 = _eight_datasets()
+    table, why = wilcoxon_vs_reference(r2, "gblup")
+    assert table.empty and "gblup is not on this board" in why
+    one = r2.loc[["ds0"]]
+    table, why = wilcoxon_vs_reference(one, "ref")
+    assert table["p_value"].isna().all() and "Too few datasets" in why
+
+
+def test_the_null_model_is_shown_but_outside_ranks_and_tests(tmp_path):
+    scores = _eight_datasets()
+    runs = []
+    for ds in scores.index.get_level_values(0).unique():
+        per_model = {m: {t: [scores.loc[(ds, t), m]] * 3 for t in ("t0", "t1")}
+                     for m in scores.columns}
+        runs.append((tmp_path / ds, _run(ds), _records(per_model, ds)))
+    with_null = cross_board(runs, reference="ref", null_models=("null",))
+    without = cross_board([(d, run, [r for r in recs if r["model"] != "null"])
+                           for d, run, recs in runs], reference="ref")
+    assert with_null.friedman.models == without.friedman.models
+    assert "null" not in with_null.friedman.models
+    assert with_null.friedman.statistic == pytest.approx(without.friedman.statistic)
+    assert with_null.dataset_friedman.statistic == pytest.approx(
+        without.dataset_friedman.statistic)
+    s = with_null.summary
+    assert list(s.index)[-1] == "null" and np.isnan(s.loc["null", "mean_rank"])
+    assert np.isnan(s.loc["null", "wins"])
+    assert s.loc["null", "r2_mean"] == pytest.approx(scores["null"].mean(), abs=1e-9)
+    assert s.drop("null")["mean_rank"].to_numpy() == pytest.approx(
+        without.summary.loc[s.index[:-1], "mean_rank"].to_numpy())
+    assert with_null.tasks.loc[with_null.tasks.model == "null", "rank"].isna().all()
+    assert "null" not in set(with_null.wilcoxon["model"])
+    md = render_cross(with_null)
+    assert "null (null model)" in md
+    assert "## Each model against ref" in md and "above ref: up" in md
+    assert "Null models (null) are shown but not ranked" in md

@@ -197,7 +197,9 @@ def test_write_leaderboard_reads_only_stored_results(tmp_path):
         store.write(rec)
     (tmp_path / "run.json").write_text(json.dumps(RUN))
     path = write_leaderboard(tmp_path)
-    assert path.read_text() == render(RUN, store.records())
+    # compared with the reference model an installed plugin declares (GBLUP)
+    assert path.read_text() == render(RUN, store.records(), reference="gblup")
+    assert "gblup not ranked" in path.read_text()
 
 
 @pytest.mark.parametrize("content", ["", '{"model": "a", "sta', "{}", "[]",
@@ -247,3 +249,57 @@ def test_published_rows_on_the_runs_own_published_folds_say_so():
     mixed = {**same, "references": [same["references"][0], RUN["references"][1]]}
     assert "other protocols" in render(mixed, _records())
     assert "other protocols" in render(RUN, _records())
+
+
+def _with_reference():
+    recs = _records()
+    recs += [_record("gblup", "T", f, v) for f, v in enumerate([.55, .56, .54, .57, .55])]
+    return recs
+
+
+def test_every_model_is_compared_with_the_reference_beside_the_best():
+    table = trait_table(records_frame(_with_reference()), reference="gblup")
+    assert table.loc["gblup", "ref_diff"] == 0.0 and np.isnan(table.loc["gblup", "p_vs_ref"])
+    by_fold = {m: np.array([r["metrics"]["T"]["r2"] for r in _with_reference()
+                            if r["model"] == m and r["status"] == "ok"]) for m in "abc"}
+    ref = np.array([r["metrics"]["T"]["r2"] for r in _with_reference()
+                    if r["model"] == "gblup"])
+    for m in "abc":
+        mean, _, _, p = corrected_diff(by_fold[m] - ref, 80, 20)
+        assert table.loc[m, "ref_diff"] == pytest.approx(mean)
+        assert table.loc[m, "p_vs_ref"] == pytest.approx(p)
+    assert table["p_ref_holm"].dropna().to_dict() == pytest.approx(
+        holm(table["p_vs_ref"].dropna().to_dict()))
+    # without a reference (or one not ranked) the columns stay empty
+    assert table.drop(columns=[c for c in table if c.startswith(("ref_", "p_ref", "p_vs_ref"))]
+                      ).equals(trait_table(records_frame(_with_reference())).drop(
+                          columns=[c for c in table if c.startswith(("ref_", "p_ref",
+                                                                     "p_vs_ref"))]))
+    assert trait_table(records_frame(_records()), reference="gblup")["ref_diff"].isna().all()
+
+
+def test_intervals_are_bonferroni_adjusted_like_the_holm_p_values():
+    table = trait_table(records_frame(_with_reference()), reference="gblup")
+    compared = table[table["p_vs_best"].notna()]
+    m = len(compared)
+    assert m == 3
+    for model, r in compared.iterrows():
+        d = np.array([x["metrics"]["T"]["r2"] for x in _with_reference()
+                      if x["model"] == model]) - np.array(
+            [x["metrics"]["T"]["r2"] for x in _with_reference() if x["model"] == "a"])
+        _, low, high, _ = corrected_diff(d, 80, 20, level=1 - 0.05 / m)
+        assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high))
+        _, low95, high95, _ = corrected_diff(d, 80, 20)
+        assert r["ci_high"] - r["ci_low"] > high95 - low95  # wider than unadjusted
+        # an interval that excludes 0 always comes with a Holm p below 0.05
+        if r["ci_high"] < 0 or r["ci_low"] > 0:
+            assert r["p_holm"] < 0.05
+    assert compared.loc["b", "ci_high"] < 0  # b is worse on every fold
+
+
+def test_render_shows_the_reference_columns_and_says_how_intervals_are_adjusted():
+    md = render(RUN, _with_reference(), reference="gblup")
+    assert "ΔR² vs gblup [simult. 95% CI]" in md and "p vs gblup (Holm)" in md
+    assert "| reference " in md and "Bonferroni-adjusted" in md
+    assert "gblup not ranked" in render(RUN, _records(), reference="gblup")
+    assert "vs gblup" not in render(RUN, _with_reference())

@@ -268,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("--print", action="store_true", help="also print it")
     board.add_argument("--params", action="store_true",
                        help="add the options chosen by --tune in every fold")
+    board.add_argument("--reference", default=None, metavar="MODEL",
+                       help="the model every other one is compared with beside the best "
+                       "(default: the one a plugin declares, GBLUP)")
 
     site = sub.add_parser("site", help="build a static results website of run directories "
                           "(opens from files, works offline; nothing is rerun)")
@@ -623,7 +626,8 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     if not holds_results(args.run_dir):
         raise GpbenchError(f"{args.run_dir} holds no results; pass the --out "
                            "directory of a `gpbench run`")
-    path = write_leaderboard(args.run_dir, args.output, show_params=args.params)
+    path = write_leaderboard(args.run_dir, args.output, show_params=args.params,
+                             reference=args.reference)
     if args.print:
         print(path.read_text())
     print(f"leaderboard: {path}", file=sys.stderr)
@@ -657,7 +661,8 @@ def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
         if not holds_results(run_dir):
             raise GpbenchError(f"{run_dir} holds no results; pass the --out "
                                "directories of `gpbench run`")
-    path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR)
+    path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR,
+                             reference=args.reference)
     if args.print:
         print(path.read_text())
     print(f"leaderboard across datasets: {path}", file=sys.stderr)

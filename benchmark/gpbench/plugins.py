@@ -99,6 +99,10 @@ class Registry:
     def model(self, name: str) -> ModelSpec:
         return self.entry("model", name).spec
 
+    def models_with_role(self, board_role: str) -> list[str]:
+        """The names of the models that declare ``board_role`` ("reference", "null")."""
+        return [n for n in self.names("model") if self.model(n).board_role == board_role]
+
     def metric(self, name: str) -> MetricSpec:
         return self.entry("metric", name).spec
 

@@ -39,16 +39,22 @@ def yeast_table() -> list[str]:
 
 def collection_table() -> list[str]:
     """The cross board's summary: mean rank, wins, mean R² and PCC, in the board's order."""
+    import math
+
     from gpbench.boards.crossboard import load_cross_board
+    from gpbench.boards.leaderboard import declared_null_models, declared_reference
 
     collection = ROOT / "leaderboard" / "collection"
     runs = sorted(p for p in collection.iterdir() if (p / "run.json").exists())
-    summary = load_cross_board(runs).summary
+    # as `gpbench leaderboard` writes it: the declared null model shown but not ranked ("–")
+    summary = load_cross_board(runs, reference=declared_reference(),
+                               null_models=declared_null_models()).summary
     rows = ["| model | mean rank | wins | mean R² | mean PCC |", "|---|---|---|---|---|"]
     for m, s in summary.iterrows():
         label = LABELS["mean"] if m == "mean" else m
-        rows.append(f"| {label} | {s.mean_rank:.2f} | {int(s.wins)} | {s.r2_mean:.3f} | "
-                    f"{s.pcc_mean:.3f} |")
+        ranked = not math.isnan(s.mean_rank)
+        rank, wins = (f"{s.mean_rank:.2f}", f"{int(s.wins)}") if ranked else ("–", "–")
+        rows.append(f"| {label} | {rank} | {wins} | {s.r2_mean:.3f} | {s.pcc_mean:.3f} |")
     return rows
 
 

@@ -47,11 +47,11 @@ def register_models(register: Any) -> None:
         load=lambda d, c: KernelRidge.load(d, c, "loo"),
         description="Ridge regression (rrBLUP form); penalty by exact leave-one-out error"))
     register(ModelSpec(
-        name="gblup", family="linear",
+        name="gblup", family="linear", board_role="reference",
         factory=lambda o, c: KernelRidge(o, c, "reml"), options={},
         load=lambda d, c: KernelRidge.load(d, c, "reml"),
         description="GBLUP: genomic relationship kernel, variance ratio by REML"))
     register(ModelSpec(
-        name="mean", family="linear",
+        name="mean", family="linear", board_role="null",
         factory=TrainingMean, multi_trait=True, load=TrainingMean.load,
         description="null model: the training mean of each trait (R² ≈ 0)"))

@@ -239,6 +239,10 @@ class ModelSpec:
     # "trees", "neural", "ensemble" ("" is shown as "other")
     family: str = ""
     option_types: Mapping[str, type | tuple[type, ...]] = field(default_factory=dict)
+    # what boards do with the model: "reference" (the declared model every other one is
+    # compared with, e.g. GBLUP), "null" (a null model: shown, but left out of rank tests);
+    # "" for every other model. The host knows these models only by this role.
+    board_role: str = ""
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise ValueError, in one line, on an option this model does not declare (with a

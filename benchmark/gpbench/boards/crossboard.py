@@ -8,6 +8,14 @@ critical difference (Demšar 2006) says which pairs of models the benchmark sepa
 one dataset share its individuals and folds and are often correlated, so tasks are not
 independent blocks; the same test with *datasets* as blocks (each model's mean rank over the
 dataset's traits, ranked within the dataset) is the conservative check beside it.
+
+Null models (declared ``board_role="null"``, e.g. the training mean) are shown with their
+scores but left out of every rank, win and test: ranked in, they inflate the Friedman statistic
+and every mean rank without saying anything about the models. Beside the mean-rank tests, which
+let the other models in the comparison decide whether two models differ (Benavoli, Corani &
+Mangili 2016), every model is compared with a fixed reference model (GBLUP) by a Wilcoxon
+signed-rank test over datasets (each model's mean R² over the dataset's traits), with Holm's
+adjustment over the models.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import pandas as pd
 from scipy import stats
 from tabulate import tabulate
 
-from gpbench.boards.leaderboard import FOLD_COLUMNS, fold_table, load_run
+from gpbench.boards.leaderboard import FOLD_COLUMNS, fold_table, holm, load_run
 from gpbench.running.runconfig import run_command
 
 ALPHA = 0.05
@@ -85,6 +93,10 @@ class CrossBoard:
     failed: list[str] = field(default_factory=list)  # "label: unit_id: error" of failed units
     dataset_friedman: Friedman | None = None  # the same test with datasets as blocks
     dataset_friedman_note: str = ""  # why that test did not run, or ""
+    null_models: tuple[str, ...] = ()  # shown, but outside every rank and test
+    reference: str | None = None  # the model of the Wilcoxon tests
+    wilcoxon: pd.DataFrame = field(default_factory=pd.DataFrame)  # see wilcoxon_vs_reference
+    wilcoxon_note: str = ""  # why the Wilcoxon tests did not run, or ""
 
 
 # ------------------------------------------------------------------ ranks and summaries
@@ -95,8 +107,12 @@ def task_ranks(r2: pd.DataFrame) -> pd.DataFrame:
     return r2.rank(axis=1, ascending=False, method="average", na_option="keep")
 
 
-def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame,
+                  null_models: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
     """Per model: mean rank, wins, mean R²/PCC, R² relative to each task's best, coverage.
+
+    ``null_models`` are listed last with their mean R² and PCC, but without a mean rank, wins
+    or relative R² (NaN): ranks, wins and the best of a task are among the other models.
 
     The mean rank is taken over the tasks where every model ran ("common tasks"), ranking all
     models there; if no task has every model, over the tasks each model ran (not comparable
@@ -106,6 +122,8 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame) -> tuple[pd.DataFrame, li
     R²_model - R²_best over all tasks the model ran.
     """
     notes: list[str] = []
+    nulls = [m for m in r2.columns if m in set(null_models)]
+    all_r2, r2 = r2, r2.drop(columns=nulls)
     n_tasks = len(r2)
     ran = r2.notna()
     common = ran.all(axis=1)
@@ -140,8 +158,15 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame) -> tuple[pd.DataFrame, li
         "tasks_ran": ran.sum().astype(int),
         "tasks": n_tasks,
     })
+    if nulls:
+        null_rows = pd.DataFrame({
+            "r2_mean": all_r2[nulls].mean(), "pcc_mean": pcc.reindex(columns=nulls).mean(),
+            "tasks_ran": all_r2[nulls].notna().sum().astype(int), "tasks": n_tasks})
+        summary = pd.concat([summary, null_rows]).astype({"tasks_ran": int, "tasks": int})
+        notes.append(f"Null model(s) shown but not ranked or tested: {', '.join(nulls)}.")
     summary.index.name = "model"
-    summary = summary.sort_values(["mean_rank", "r2_mean"], ascending=[True, False])
+    summary = summary.sort_values(["mean_rank", "r2_mean"], ascending=[True, False],
+                                  na_position="last")
     return summary, notes
 
 
@@ -288,6 +313,85 @@ def separation_statement(fr: Friedman) -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------ Wilcoxon against a reference
+
+
+WILCOXON_COLUMNS = ["model", "n_datasets", "mean_diff", "median_diff", "better", "worse",
+                    "statistic", "p_value", "p_holm"]
+
+
+def dataset_differences(r2: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Per dataset (rows) and model (columns): the mean over the dataset's traits of
+    R²_model - R²_reference, on the traits both have (NaN where they share none)."""
+    diff = r2.drop(columns=[reference]).sub(r2[reference], axis=0)
+    return diff.groupby(level=0, sort=False).mean()
+
+
+def wilcoxon_vs_reference(r2: pd.DataFrame, reference: str,
+                          alpha: float = ALPHA) -> tuple[pd.DataFrame, str]:
+    """Two-sided Wilcoxon signed-rank test of each model against ``reference`` with datasets
+    as blocks (Benavoli, Corani & Mangili 2016), p-values Holm-adjusted over the models.
+
+    ``r2``: index (dataset, trait), one column per model (null models already left out). A
+    model's score on a dataset is its mean R² over the dataset's traits. scipy's ``wilcoxon``
+    (exact distribution for small samples without ties or zero differences; zero differences
+    dropped) gives the statistic (the smaller signed-rank sum) and p. Returns the table
+    (``WILCOXON_COLUMNS``, best mean difference first) and "" or why no test could run.
+    """
+    if reference not in r2.columns:
+        return (pd.DataFrame(columns=WILCOXON_COLUMNS),
+                f"The reference model {reference} is not on this board; no Wilcoxon tests.")
+    diffs = dataset_differences(r2, reference)
+    rows = []
+    for model in diffs.columns:
+        d = diffs[model].dropna().to_numpy()
+        row = {"model": model, "n_datasets": len(d),
+               "mean_diff": float(np.mean(d)) if len(d) else np.nan,
+               "median_diff": float(np.median(d)) if len(d) else np.nan,
+               "better": int((d > 0).sum()), "worse": int((d < 0).sum()),
+               "statistic": np.nan, "p_value": np.nan}
+        if (d != 0).sum() >= 2:
+            res = stats.wilcoxon(d)
+            row["statistic"], row["p_value"] = float(res.statistic), float(res.pvalue)
+        elif len(d) >= 2:  # every difference zero: nothing to reject
+            row["p_value"] = 1.0
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=WILCOXON_COLUMNS[:-1])
+    if table.empty:
+        return pd.DataFrame(columns=WILCOXON_COLUMNS), "No model besides the reference."
+    table["p_holm"] = pd.Series(holm(table["p_value"].to_dict()), dtype=float)
+    table = table.sort_values(["mean_diff", "model"], ascending=[False, True],
+                              ignore_index=True)
+    why = ("" if table["p_value"].notna().any() else
+           f"Too few datasets to test against {reference} (each model needs two with a "
+           "nonzero difference).")
+    return table, why
+
+
+def wilcoxon_statement(table: pd.DataFrame, reference: str, alpha: float = ALPHA) -> list[str]:
+    """Plain-language sentences: which models the Wilcoxon tests separate from the reference."""
+    tested = table[table["p_holm"].notna()]
+    above = tested[(tested["p_holm"] < alpha) & (tested["mean_diff"] > 0)]
+    below = tested[(tested["p_holm"] < alpha) & (tested["mean_diff"] < 0)]
+    n = int(tested["n_datasets"].max()) if len(tested) else 0
+    head = (f"Wilcoxon signed-rank tests of each of {len(tested)} models against {reference} "
+            f"over up to {n} datasets (a model's score on a dataset: its mean R² over the "
+            f"dataset's traits), Holm-adjusted over the models, α = {alpha}:")
+
+    def names(rows: pd.DataFrame) -> str:
+        return "; ".join(f"{r['model']} ({r['mean_diff']:+.3f}, p = {r['p_holm']:.3g})"
+                         for _, r in rows.iterrows())
+
+    lines = [head]
+    if len(above):
+        lines.append(f"above {reference}: {names(above)}.")
+    if len(below):
+        lines.append(f"below {reference}: {names(below)}.")
+    if not len(above) and not len(below):
+        lines.append(f"no model differs from {reference} at this level.")
+    return [" ".join(lines)]
+
+
 # ------------------------------------------------------------------ building the board
 
 
@@ -316,8 +420,13 @@ def _label_sources(sources: list[RunSource]) -> list[RunSource]:
 
 
 def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]],
-                alpha: float = ALPHA) -> CrossBoard:
-    """The cross-dataset board of ``runs``: (run directory, run.json, records) per dataset."""
+                alpha: float = ALPHA, reference: str | None = None,
+                null_models: Sequence[str] = ()) -> CrossBoard:
+    """The cross-dataset board of ``runs``: (run directory, run.json, records) per dataset.
+
+    ``null_models`` are shown but left out of ranks and tests; every other model is compared
+    with ``reference`` (if given and on the board) by :func:`wilcoxon_vs_reference`.
+    """
     sources = _label_sources([_source(run, Path(d), recs) for d, run, recs in runs])
     frames, failed = [], []
     for src, (_, _, records) in zip(sources, runs, strict=True):
@@ -362,15 +471,21 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
     order = [s.label for s in sources]
     r2 = r2.reindex(sorted(r2.index, key=lambda ix: (order.index(ix[0]), ix[1])))
     pcc = pcc.reindex(r2.index)
-    ranks = task_ranks(r2).stack().rename("rank").reset_index()
+    nulls = tuple(m for m in r2.columns if m in set(null_models))
+    ranks = task_ranks(r2.drop(columns=list(nulls))).stack().rename("rank").reset_index()
     tasks = tasks.merge(ranks, on=[*TASK, "model"], how="left")
-    summary, more = model_summary(r2, pcc)
+    summary, more = model_summary(r2, pcc, nulls)
     notes += more
     r2 = r2[list(summary.index)]
     pcc = pcc[list(summary.index)]
-    fr, why = friedman_nemenyi(r2, alpha)
-    dfr, dwhy = dataset_friedman(r2, alpha) if fr is not None else (None, "")
-    dropped = [m for m in r2.columns if r2[m].isna().any()]
+    compared = r2.drop(columns=list(nulls))
+    fr, why = friedman_nemenyi(compared, alpha)
+    dfr, dwhy = dataset_friedman(compared, alpha) if fr is not None else (None, "")
+    if reference:
+        wil, wil_why = wilcoxon_vs_reference(compared, reference, alpha)
+    else:
+        wil, wil_why = pd.DataFrame(columns=WILCOXON_COLUMNS), "No reference model declared."
+    dropped = [m for m in compared.columns if compared[m].isna().any()]
     if fr is not None and dropped:
         notes.append(f"Left out of the Friedman test and the CD diagram (missing on some tasks): "
                      f"{', '.join(dropped)}.")
@@ -379,12 +494,15 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
                      "approximation of the Friedman test is rough (Demšar 2006 asks for about "
                      "10 tasks and 5 models); read the p-value as indicative.")
     return CrossBoard(sources, folds, tasks, r2, pcc, summary, fr, why, notes, failed, dfr,
-                      dwhy)
+                      dwhy, nulls, reference, wil, wil_why)
 
 
-def load_cross_board(run_dirs: Sequence[Path], alpha: float = ALPHA) -> CrossBoard:
+def load_cross_board(run_dirs: Sequence[Path], alpha: float = ALPHA,
+                     reference: str | None = None,
+                     null_models: Sequence[str] = ()) -> CrossBoard:
     """``cross_board`` of the stored run.json and records of ``run_dirs``."""
-    return cross_board([(Path(d), *load_run(Path(d))) for d in run_dirs], alpha)
+    return cross_board([(Path(d), *load_run(Path(d))) for d in run_dirs], alpha, reference,
+                       null_models)
 
 
 # ------------------------------------------------------------------ markdown
@@ -402,6 +520,31 @@ def _wide_rows(wide: pd.DataFrame, higher_better: bool = True) -> list[list[str]
             "–" if not np.isfinite(v) else (f"**{v:.3f}**" if v == best else f"{v:.3f}")
             for v in r.to_numpy(dtype=float)])
     return rows
+
+
+def _wilcoxon_section(board: CrossBoard) -> list[str]:
+    ref = board.reference
+    out = [f"## Each model against {ref}", "",
+           "Mean-rank tests (Friedman, Nemenyi) decide whether two models differ by how the "
+           "other models on the board rank, so adding or removing a model can change the "
+           "verdict (Benavoli, Corani & Mangili 2016). The paired test recommended there "
+           f"compares each model with one fixed model, here the declared reference {ref}: a "
+           "two-sided Wilcoxon signed-rank test over datasets (independent blocks; a model's "
+           "score on a dataset is its mean R² over the dataset's traits), Holm-adjusted over "
+           "the models.", ""]
+    if board.wilcoxon_note:
+        return out + [board.wilcoxon_note, ""]
+    alpha = board.friedman.alpha if board.friedman is not None else ALPHA
+    out += wilcoxon_statement(board.wilcoxon, str(ref), alpha) + [""]
+    rows = [[r["model"], int(r["n_datasets"]), _fmt(r["mean_diff"]), _fmt(r["median_diff"]),
+             f"{int(r['better'])}/{int(r['worse'])}", _fmt(r["statistic"], 1) or "–",
+             _fmt(r["p_value"]) or "–", _fmt(r["p_holm"]) or "–"]
+            for _, r in board.wilcoxon.iterrows()]
+    out += [tabulate(rows, headers=["model", "datasets", f"mean ΔR² vs {ref}",
+                                    f"median ΔR² vs {ref}", "better/worse", "W", "p",
+                                    "p (Holm)"],
+                     tablefmt="github", disable_numparse=True), ""]
+    return out
 
 
 def render_cross(board: CrossBoard, cd_image: str | None = None,
@@ -423,11 +566,18 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
         out += ["No finished units yet.", ""]
         return "\n".join(out)
     n_tasks = len(board.r2)
-    rows = [[m, _fmt(r["mean_rank"], 2), int(r["wins"]), _fmt(r["r2_mean"]),
-             _fmt(r["pcc_mean"]), _fmt(r["r2_rel_best"]), _fmt(r["r2_minus_best"]),
+    rows = [[m + (" (null model)" if m in board.null_models else ""),
+             _fmt(r["mean_rank"], 2) or "–",
+             str(int(r["wins"])) if np.isfinite(r["wins"]) else "–", _fmt(r["r2_mean"]),
+             _fmt(r["pcc_mean"]), _fmt(r["r2_rel_best"]) or "–",
+             _fmt(r["r2_minus_best"]) or "–",
              f"{int(r['tasks_ran'])}/{int(r['tasks'])}"] for m, r in board.summary.iterrows()]
+    nulls = (f" Null models ({', '.join(board.null_models)}) are shown but not ranked: ranks, "
+             "wins, the best of a task and every test below are among the other models."
+             if board.null_models else "")
     out += ["## Models over all tasks", "",
-            f"{n_tasks} tasks (dataset × trait). Rank 1 = highest mean R² on a task.", "",
+            f"{n_tasks} tasks (dataset × trait). Rank 1 = highest mean R² on a task.{nulls}",
+            "",
             tabulate(rows, headers=["model", "mean rank", "wins", "mean R²", "mean PCC",
                                     "R² / best", "R² − best", "tasks"],
                      tablefmt="github", disable_numparse=True), ""]
@@ -454,6 +604,8 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
             if dataset_cd_image:
                 out += [f"![Critical-difference diagram, datasets as blocks]"
                         f"({dataset_cd_image})", ""]
+    if board.reference:
+        out += _wilcoxon_section(board)
     headers = ["dataset", "trait", *board.r2.columns]
     out += ["## R² per task", "", "Mean over outer test folds (and repeats); **bold** = best "
             "of the task; – = not run.", "",

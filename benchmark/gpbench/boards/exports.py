@@ -95,14 +95,17 @@ def write_table(df: pd.DataFrame, out_dir: Path, name: str, latex: bool = True,
     return paths
 
 
-def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[str, pd.DataFrame]:
-    """The tables of one run's leaderboard: ``traits`` (every per-trait table, stacked),
+def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
+               reference: str | None = None) -> dict[str, pd.DataFrame]:
+    """The tables of one run's leaderboard (models compared with the best and with
+    ``reference``): ``traits`` (every per-trait table, stacked),
     ``overall`` (per model, over the traits where it is ranked: mean R², mean rank, traits)
     and ``folds`` (per fold)."""
     df = records_frame(records)
     per_trait = []
     for trait in sorted(df["trait"].unique()) if not df.empty else []:
-        table = trait_table(df[df.trait == trait], expected_folds(run)).reset_index()
+        table = trait_table(df[df.trait == trait], expected_folds(run),
+                            reference).reset_index()
         table.insert(0, "trait", trait)
         per_trait.append(table)
     traits = pd.concat(per_trait, ignore_index=True) if per_trait else pd.DataFrame(
@@ -121,9 +124,9 @@ def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]]) -> dict[s
 
 
 def write_run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
-                     out_dir: Path) -> list[Path]:
+                     out_dir: Path, reference: str | None = None) -> list[Path]:
     """Write ``run_tables`` into ``out_dir``: CSV + LaTeX, the per-fold table as CSV only."""
-    tables = run_tables(run, records)
+    tables = run_tables(run, records, reference)
     name = (run.get("dataset") or {}).get("name", "run")
     paths = write_table(tables["traits"], out_dir, "traits",
                         caption=f"Per-trait leaderboard on {name}")
@@ -154,6 +157,7 @@ def cross_tables(board: CrossBoard) -> dict[str, pd.DataFrame]:
         "pairs": board.friedman.pairs if board.friedman is not None else pd.DataFrame(),
         "friedman_datasets": friedman(by_dataset).rename(columns={"n_tasks": "n_datasets"}),
         "pairs_datasets": by_dataset.pairs if by_dataset is not None else pd.DataFrame(),
+        "wilcoxon": board.wilcoxon,
         "folds": board.folds,
     }
 
@@ -164,14 +168,16 @@ _CAPTIONS = {"summary": "Models over all tasks (dataset x trait)",
              "friedman": "Friedman test over tasks and Nemenyi critical difference",
              "pairs": "Nemenyi pairwise comparisons of mean ranks",
              "friedman_datasets": "Friedman test over datasets and Nemenyi critical difference",
-             "pairs_datasets": "Nemenyi pairwise comparisons of mean ranks over datasets"}
+             "pairs_datasets": "Nemenyi pairwise comparisons of mean ranks over datasets",
+             "wilcoxon": "Wilcoxon signed-rank tests against the reference over datasets "
+                         "(Holm-adjusted)"}
 
 
 def write_cross_tables(board: CrossBoard, out_dir: Path) -> list[Path]:
     """Write every table of ``board`` into ``out_dir`` (CSV + LaTeX; folds as CSV only)."""
     paths: list[Path] = []
     for name, df in cross_tables(board).items():
-        if df.empty and name.startswith(("friedman", "pairs")):
+        if df.empty and name.startswith(("friedman", "pairs", "wilcoxon")):
             continue
         paths += write_table(df, out_dir, name, latex=name != "folds",
                              caption=_CAPTIONS.get(name))

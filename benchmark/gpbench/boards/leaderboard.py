@@ -4,10 +4,16 @@ Only the units listed in run.json count (a run directory holds one configuration
 are counted in a footnote, unreadable ones are named). Per trait, models that finished every
 outer fold are ranked by mean R² over those folds; a model with missing folds is shown as
 incomplete and not ranked, so every ranked model is scored on the same folds. Each ranked model
-gets the 95% interval of its R² difference to the best model, with the corrected resampled t
-variance (Nadeau & Bengio 2003) that widens it for the overlap between CV training sets, and a
-p-value Holm-adjusted over the models of the table. Published figures appear only in their
-own, labelled tables.
+is compared with two others on the same folds: the best model of the table (chosen on these
+test folds, so the comparison favours it) and a fixed reference model declared before the
+results (the model whose plugin declares ``board_role="reference"``, GBLUP, unless another is
+named). Each comparison is the mean paired per-fold R² difference with the corrected
+resampled t variance (Nadeau & Bengio 2003; for r repeats of k-fold CV, ``1/(kr) +
+n_test/n_train`` with kr - 1 degrees of freedom, Bouckaert & Frank 2004) that allows for the
+overlap between CV training sets; its p-value is Holm-adjusted over the models of the table,
+and its interval is Bonferroni-adjusted over the same models (simultaneous 95%), so an interval
+that excludes 0 always comes with a Holm-adjusted p below 0.05. Published figures appear only
+in their own, labelled tables.
 """
 
 from __future__ import annotations
@@ -28,6 +34,20 @@ from gpbench.storage.records import ResultStore
 
 ALPHA = 0.05
 DASH = "–"
+
+
+def declared_reference() -> str | None:
+    """The model an installed plugin declares as the boards' reference, or None."""
+    from gpbench.plugins import load_registry
+
+    return next(iter(load_registry().models_with_role("reference")), None)
+
+
+def declared_null_models() -> tuple[str, ...]:
+    """The models installed plugins declare as null models."""
+    from gpbench.plugins import load_registry
+
+    return tuple(load_registry().models_with_role("null"))
 
 
 def model_label(rec: dict[str, Any]) -> str:
@@ -95,13 +115,43 @@ def holm(pvalues: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def trait_table(df: pd.DataFrame, folds: set[tuple[int, int]] | None = None) -> pd.DataFrame:
+def compare_with(by_fold: pd.DataFrame, sizes: pd.DataFrame, models: list[str], against: str,
+                 alpha: float = ALPHA) -> pd.DataFrame:
+    """Each of ``models`` against ``against`` on the folds both finished: mean paired R²
+    difference (model - against), its Bonferroni-adjusted simultaneous interval, raw p and
+    Holm-adjusted p (corrected resampled t-test).
+
+    ``by_fold``: R² per (repeat, fold) row and model column; ``sizes``: mean ``n_train`` and
+    ``n_test`` per model. The family is the models with a finite p-value, m of them: the
+    interval's level is ``1 - alpha/m``, so it excludes 0 exactly when ``m * p < alpha``, which
+    implies a Holm-adjusted p below ``alpha`` (Holm is never above Bonferroni).
+    """
+    cols = ["diff", "ci_low", "ci_high", "p", "p_holm"]
+    out = pd.DataFrame(np.nan, index=models, columns=cols)
+    diffs = {m: (by_fold[m] - by_fold[against]).dropna().to_numpy() for m in models}
+    for m in models:
+        n_train, n_test = float(sizes.loc[m, "n_train"]), float(sizes.loc[m, "n_test"])
+        out.loc[m, ["diff", "p"]] = [corrected_diff(diffs[m], n_train, n_test)[i] for i in (0, 3)]
+    n_tests = int(np.isfinite(out["p"]).sum())
+    level = 1 - alpha / max(n_tests, 1)
+    for m in models:
+        n_train, n_test = float(sizes.loc[m, "n_train"]), float(sizes.loc[m, "n_test"])
+        out.loc[m, ["ci_low", "ci_high"]] = corrected_diff(diffs[m], n_train, n_test, level)[1:3]
+    out["p_holm"] = pd.Series(holm(out["p"].to_dict()), dtype=float)
+    return out
+
+
+def trait_table(df: pd.DataFrame, folds: set[tuple[int, int]] | None = None,
+                reference: str | None = None) -> pd.DataFrame:
     """Per-model summary for one trait.
 
     ``folds``: the (repeat, fold) pairs of the run (default: every pair any model finished).
     Models that finished all of them are ranked by mean R² on exactly those folds and compared
-    with the best (``diff``, ``ci_low``, ``ci_high``, ``p_vs_best``, Holm-adjusted ``p_holm``);
-    the others have ``complete`` False, ``rank`` NaN and statistics over their own folds.
+    with the best (``diff``, ``ci_low``, ``ci_high``, ``p_vs_best``, Holm-adjusted ``p_holm``)
+    and with ``reference`` when it is ranked (``ref_diff``, ``ref_ci_low``, ``ref_ci_high``,
+    ``p_vs_ref``, ``p_ref_holm``); intervals are Bonferroni-adjusted over the table's
+    comparisons (:func:`compare_with`). The others have ``complete`` False, ``rank`` NaN and
+    statistics over their own folds.
     """
     keys = list(zip(df["repeat"], df["fold"], strict=True))
     expected = set(folds) if folds is not None else set(keys)
@@ -123,18 +173,24 @@ def trait_table(df: pd.DataFrame, folds: set[tuple[int, int]] | None = None) -> 
     ranked = [m for m in summary.index if m in complete]
     # equal mean R² share a rank (1, 1, 3), as on the board across datasets
     summary["rank"] = summary.loc[ranked, "r2_mean"].rank(method="min", ascending=False)
-    for col in ("diff", "ci_low", "ci_high", "p_vs_best"):
+    best_cols = ["diff", "ci_low", "ci_high", "p_vs_best", "p_holm"]
+    ref_cols = ["ref_diff", "ref_ci_low", "ref_ci_high", "p_vs_ref", "p_ref_holm"]
+    for col in best_cols + ref_cols:
         summary[col] = np.nan
     if ranked:
-        best = ranked[0]
         by_fold = df.pivot_table(index=["repeat", "fold"], columns="model", values="r2")
-        for model in ranked[1:]:
-            sub = df[df.model == model]
-            d = (by_fold[model] - by_fold[best]).dropna().to_numpy()
-            summary.loc[model, ["diff", "ci_low", "ci_high", "p_vs_best"]] = corrected_diff(
-                d, float(sub["n_train"].mean()), float(sub["n_test"].mean()))
+        sizes = g[["n_train", "n_test"]].mean()
+        best = ranked[0]
+        if len(ranked) > 1:
+            summary.loc[ranked[1:], best_cols] = compare_with(
+                by_fold, sizes, ranked[1:], best).to_numpy()
         summary.loc[best, "diff"] = 0.0
-    summary["p_holm"] = pd.Series(holm(summary["p_vs_best"].dropna().to_dict()), dtype=float)
+        if reference in ranked:
+            others = [m for m in ranked if m != reference]
+            if others:
+                summary.loc[others, ref_cols] = compare_with(
+                    by_fold, sizes, others, reference).to_numpy()
+            summary.loc[reference, "ref_diff"] = 0.0
     return summary
 
 
@@ -283,12 +339,24 @@ def params_section(records: list[dict[str, Any]]) -> list[str]:
         disable_numparse=True), ""]
 
 
+def _interval(diff: float, low: float, high: float) -> str:
+    if np.isfinite(low):
+        return f"{diff:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"{diff:+.3f}" if np.isfinite(diff) else DASH
+
+
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else _fmt(p)
+
+
 def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Leaderboard",
-           show_params: bool = False, unreadable: list[tuple[str, str]] | None = None) -> str:
+           show_params: bool = False, unreadable: list[tuple[str, str]] | None = None,
+           reference: str | None = None) -> str:
     """Markdown leaderboard for one run (``run`` is run.json, ``records`` its results).
 
     ``show_params`` adds the options that nested tuning chose in every fold; ``unreadable``
-    (file name, reason) lists results files that hold no usable record.
+    (file name, reason) lists results files that hold no usable record; ``reference`` (None:
+    none) is the model every other one is compared with beside the best.
     """
     records, n_stray = listed_records(run, records)
     df = records_frame(records)
@@ -303,44 +371,51 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
     if df.empty:
         out.append("No finished units yet.")
     overall = []
+    ref_headers = ([f"ΔR² vs {reference} [simult. 95% CI]", f"p vs {reference} (Holm)"]
+                   if reference else [])
     for trait in sorted(df["trait"].unique()) if not df.empty else []:
-        table = trait_table(df[df.trait == trait], expected)
+        table = trait_table(df[df.trait == trait], expected, reference)
         ranked = table[table.complete]
         best_pcc = ranked["pcc_mean"].max() if len(ranked) else np.nan
         best_mse = ranked["mse_mean"].min() if len(ranked) else np.nan
         rows = []
-        for _model, r in table.iterrows():
+        for model, r in table.iterrows():
             label = r["label"]
             if not r["complete"]:
                 rows.append([DASH, f"{label} (incomplete: {int(r['n_folds'])} of "
                              f"{int(r['n_expected'])} folds; not ranked)",
                              _pm(r["r2_mean"], r["r2_sd"]), _pm(r["pcc_mean"], r["pcc_sd"]),
                              _fmt(r["mse_mean"], ".4g"), "not compared", DASH,
+                             *(["not compared", DASH] if reference else []),
                              int(r["n_test"]), _fmt(r["n_fit"], ".0f"), int(r["n_folds"]),
                              _fmt(r["fit_s"], ".1f")])
                 continue
             p = r["p_holm"]
             mark = " †" if np.isfinite(p) and p < ALPHA else ""
-            if r["rank"] == 1:
-                diff = "best"
-            elif np.isfinite(r["ci_low"]):
-                diff = f"{r['diff']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+            diff = ("best" if r["rank"] == 1
+                    else _interval(r["diff"], r["ci_low"], r["ci_high"]))
+            if model == reference:
+                ref_diff = "reference"
+            elif np.isfinite(r["ref_diff"]):
+                ref_diff = _interval(r["ref_diff"], r["ref_ci_low"], r["ref_ci_high"])
             else:
-                diff = f"{r['diff']:+.3f}" if np.isfinite(r["diff"]) else DASH
+                ref_diff = f"{reference} not ranked"
             rows.append([int(r["rank"]), f"{label}{mark}",
                          _pm(r["r2_mean"], r["r2_sd"], r["rank"] == 1),
                          _pm(r["pcc_mean"], r["pcc_sd"], r["pcc_mean"] == best_pcc),
                          (f"**{r['mse_mean']:.4g}**" if r["mse_mean"] == best_mse
                           else _fmt(r["mse_mean"], ".4g")),
-                         diff, "<0.001" if p < 0.001 else _fmt(p), int(r["n_test"]),
+                         diff, _p(p), *([ref_diff, _p(r["p_ref_holm"])] if reference else []),
+                         int(r["n_test"]),
                          _fmt(r["n_fit"], ".0f"),
                          int(r["n_folds"]), _fmt(r["fit_s"], ".1f")])
             overall.append({"model": label, "trait": trait, "r2": r["r2_mean"],
                             "rank": r["rank"]})
         out += [f"## {trait}", "",
                 tabulate(rows, headers=["rank", "model", "R² (mean ± sd)", "PCC (mean ± sd)",
-                                        "MSE", "ΔR² vs best [95% CI]", "p (Holm)", "n test",
-                                        "n fit", "folds", "fit s"],
+                                        "MSE", "ΔR² vs best [simult. 95% CI]",
+                                        "p (Holm)", *ref_headers, "n test", "n fit",
+                                        "folds", "fit s"],
                          tablefmt="github", disable_numparse=True), ""]
         ref_rows = _reference_rows(refs, trait)
         if ref_rows:
@@ -383,18 +458,25 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
     out += ["R² = 1 - SSE/SST on each outer test fold (strains where the trait is measured), "
             "averaged over folds; ± is the sd over folds. **Bold**: best value per column "
             "among ranked models. Only models that finished every fold are ranked, all on the "
-            "same folds. ΔR² vs best: mean per-fold difference to the rank-1 model with its "
-            "95% confidence interval, using the corrected resampled t variance (Nadeau & "
-            "Bengio 2003) for overlapping CV training sets (interval not adjusted for "
-            "multiplicity). p (Holm): two-sided p-value of that corrected t-test, "
-            "Holm-adjusted over the models of the table. † marks a model whose R² is "
-            f"significantly below the best (adjusted p < {ALPHA}); no mark means the folds "
-            "cannot tell the two apart, not that they are equivalent. – : not defined (e.g. "
-            "one fold). n fit: training rows the final model was fitted on (mean over folds; "
-            "see docs/protocol.md, \"What each model trains on\"). fit s: mean seconds per fit "
-            "(tuning included). Overall: mean R² over the traits where the model is ranked, "
-            "sorted by it (models ranked on fewer traits below), with the mean rank beside. "
-            "Published figures are not results of this run.", ""]
+            "same folds. ΔR² vs best: mean per-fold difference to the rank-1 model, which "
+            "was picked on these same test folds (so the comparison favours it)"
+            + (f"; ΔR² vs {reference}: the same against the reference model {reference}, "
+               "declared before the results" if reference else "")
+            + ". The tests use the corrected resampled t variance "
+            "(Nadeau & Bengio 2003) for overlapping CV training sets, with folds × repeats "
+            "- 1 degrees of freedom (4 for one 5-fold run). p (Holm): two-sided p-value of "
+            "that corrected t-test, Holm-adjusted over the models of the table (each "
+            "comparison separately); [simult. 95% CI]: Bonferroni-adjusted interval, "
+            "simultaneous over the same models, so an interval that excludes 0 always has a "
+            f"Holm p < {ALPHA} (Holm can reject where the interval still touches 0). † marks "
+            f"a model whose R² is significantly below the best (adjusted p < {ALPHA}); no mark "
+            "means the folds cannot tell the two apart, not that they are equivalent. – : not "
+            "defined (e.g. one fold). n fit: training rows the final model was fitted on "
+            "(mean over folds; "
+            "see docs/protocol.md, \"What each model trains on\"). fit s: mean seconds per fit (tuning "
+            "included). Overall: mean R² over the traits where the model is ranked, sorted by "
+            "it (models ranked on fewer traits below), with the mean rank beside. Published "
+            "figures are not results of this run.", ""]
     if n_stray:
         out += [f"{n_stray} result file(s) in results/ belong to no unit listed in run.json "
                 "(another configuration or stale plugin code) and were ignored.", ""]

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from gpbench.boards import plots
-from gpbench.boards.leaderboard import listed_records, load_run_files, records_frame, render
+from gpbench.boards.leaderboard import (
+    declared_reference,
+    listed_records,
+    load_run_files,
+    records_frame,
+    render,
+)
 from gpbench.storage.atomic import atomic_write_bytes
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -65,7 +71,8 @@ def write_report(run_dir: Path, out_dir: Path | None = None) -> Path:
     listed, _ = listed_records(run, records)
     ok = [r for r in listed if r.get("status") == "ok"]  # failed units only reach the table
     writer = _Writer(out_dir)
-    md = [render(run, records, unreadable=unreadable).rstrip(), "", "# Plots", ""]
+    md = [render(run, records, unreadable=unreadable,
+                 reference=declared_reference()).rstrip(), "", "# Plots", ""]
     df = records_frame(ok)
     if df.empty:
         md += ["No finished units to plot.", ""]

@@ -271,7 +271,8 @@ def dataset_page(p: RunPage, data_dir: Path) -> str:
         Column("trait"), Column("rank"), Column("model"), Column("family"),
         Column("R² mean", "r2"), Column("R² sd", "r2"),
         Column("ΔR² vs best", "r2", "mean per-fold difference to the rank-1 model"),
-        Column("95% CI", "r2", "corrected resampled t interval (Nadeau & Bengio 2003)"),
+        Column("95% CI", "r2", "corrected resampled t interval (Nadeau & Bengio 2003), "
+               "Bonferroni-adjusted over the table's models (simultaneous)"),
         Column("p (Holm)", "r2", "corrected t-test against the best, Holm-adjusted"),
         Column("PCC mean", "pcc"), Column("PCC sd", "pcc"), Column("MSE", "mse"),
         Column("folds"), Column("n test"), Column("n fit"),
