@@ -11,9 +11,10 @@ What ``fit`` does, all on the training data passed to it:
    **Marker cap** (``max_markers``, 0 = none): when more markers than that remain, an evenly
    spaced subset of them (by marker order) is kept. A fit's cost grows with the number of
    markers, and on dense panels of 25-40k markers (rice, maize) neighbours carry nearly the same
-   information; the choice uses marker positions only, never genotypes or phenotypes
-   (docs/notes/gbm-dev.md: the default 5,000 changed the mean R² on the five development datasets
-   where it binds by +0.004, from -0.015 to +0.042 per dataset, and halved mice's fit time).
+   information; the choice uses marker positions only, never genotypes or phenotypes. The
+   default 5,000 is a time-budget trade-off (it halved mice's fit time, docs/notes/gbm-dev.md): on
+   development traits it costs ~0.02 R² where it binds (apricot, maize-drops;
+   docs/notes/gbm-defaults-recheck.md).
    The kept columns are remembered and selected again in ``predict``.
 2. **Target scaling**: y is centred and scaled by the training mean/sd, so penalties and
    ``min_sum_hessian`` mean the same for every trait; predictions are scaled back.
@@ -25,9 +26,9 @@ What ``fit`` does, all on the training data passed to it:
 4. **Refit** (``refit_scale`` > 0): a second model on train + valid with
    ``round(best_iteration * refit_scale)`` rounds; that model predicts.
 
-How the defaults were chosen (experiments, figures): docs/notes/gbm-dev.md (the current ones, by
-CV on yeast development traits and the collection) and docs/notes/gbm-defaults.md (the first
-release's).
+How the defaults were chosen (experiments, figures): docs/notes/gbm-dev.md (the current ones, by CV
+on yeast development traits), docs/notes/gbm-defaults-recheck.md (re-checked on the collection's
+non-default traits) and docs/notes/gbm-defaults.md (the first release's).
 
 ``max_bin=3`` keeps 0/1/2 dosages apart; binary 0/1 markers get two bins whatever it is.
 ``force_col_wise`` and ``deterministic`` make the result independent of LightGBM's timing-based
@@ -45,10 +46,12 @@ import numpy as np
 
 from gpbench import ModelContext, read_model_json, write_model_json
 
-# Chosen on yeast development traits and the collection (fold seed 1), never Lactate/Lactose:
-# docs/notes/gbm-dev.md. Before (lr 0.05, 15 leaves, min_data_in_leaf 10, lambda_l2 1, 2,000 rounds,
-# patience 100) the mean R² was 0.427 on yeast / 0.220 on the collection; now 0.446 / 0.227.
-# max_markers (added later, for the whole-collection time budget) leaves yeast unchanged.
+# Chosen on yeast development traits (fold seed 1), never Lactate/Lactose: docs/notes/gbm-dev.md.
+# Before (lr 0.05, 15 leaves, min_data_in_leaf 10, lambda_l2 1, 2,000 rounds, patience 100) the
+# mean R² was 0.427 on yeast; now 0.446. Re-checked on the collection's non-default traits
+# (gbm-dev.md's collection half used scored traits): 0.209 -> 0.218 over 6 datasets
+# (docs/notes/gbm-defaults-recheck.md). max_markers (for the whole-collection time budget)
+# leaves yeast unchanged.
 DEFAULTS: dict[str, Any] = {
     "learning_rate": 0.02,
     "num_leaves": 8,
