@@ -303,3 +303,15 @@ def test_render_shows_the_reference_columns_and_says_how_intervals_are_adjusted(
     assert "| reference " in md and "Bonferroni-adjusted" in md
     assert "gblup not ranked" in render(RUN, _records(), reference="gblup")
     assert "vs gblup" not in render(RUN, _with_reference())
+
+
+def test_the_command_line_names_another_reference(tmp_path, capsys):
+    from gpbench.cli import main
+
+    store = ResultStore(tmp_path)
+    for rec in _records():
+        store.write(rec)
+    (tmp_path / "run.json").write_text(json.dumps(RUN))
+    assert main(["leaderboard", str(tmp_path), "--reference", "c", "--print"]) == 0
+    out = capsys.readouterr().out
+    assert "ΔR² vs c [simult. 95% CI]" in out and "| reference " in out
