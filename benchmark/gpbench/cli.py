@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="outer CV folds (default 5), or `published`: the fold assignment "
                      "published with the dataset (e.g. wheat's 10 folds of Crossa et al. 2010)")
     run.add_argument("--seed", type=int, default=0, help="seed of the fold assignment")
+    run.add_argument("--cv", default="random", metavar="SCHEME",
+                     help="outer CV scheme: `random` (default: samples shuffled into folds) or "
+                     "`group:COLUMN`: whole groups of a dataset grouping dealt into folds, "
+                     "e.g. group:family (leave-family-out: predict new families) or "
+                     "group:cage; for your own files, a text column of --pheno")
     run.add_argument("--repeats", type=int, default=1, help="repeated CV (default 1)")
     run.add_argument("--out", type=Path, default=None,
                      help="run directory (default runs/DATASET-kK-seedS-repR); rerunning the "
@@ -415,7 +420,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               else 1 if args.executor == "inline" else _usable_cores()),
         unit_timeout=args.unit_timeout,
         n_threads=args.threads,
-        device=args.device, maf=args.maf, min_call_rate=args.min_call_rate)
+        device=args.device, maf=args.maf, min_call_rate=args.min_call_rate, cv=args.cv)
     if is_multi_dataset(args.dataset):
         return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)

@@ -51,7 +51,8 @@ def _parents(matrix) -> pd.DataFrame:
 def parse(files: dict[str, Path]) -> Parsed:
     """Hybrids ``DT_technow`` (one row per hybrid: ``hy`` = "dent:flint", ``dent``, ``flint``,
     ``GY``, ``GM``) with genotypes summed from ``Md_technow`` and ``Mf_technow`` (parents x the
-    same 35,478 SNPs, 0/1), parents matched by name."""
+    same 35,478 SNPs, 0/1), parents matched by name. Each hybrid's ``dent`` and ``flint``
+    parent are offered as groupings (``--cv group:dent``: predict crosses of new dent lines)."""
     objs = read_r(files["DT_technow.RData"])
     pheno = objs["DT_technow"]
     dent, flint = _parents(objs["Md_technow"]), _parents(objs["Mf_technow"])
@@ -63,13 +64,16 @@ def parse(files: dict[str, Path]) -> Parsed:
     traits = pd.DataFrame({t: pheno[t].to_numpy(dtype=float) for t in TRAITS},
                           index=pd.Index(pheno["hy"].astype(str).tolist(), name="sample"))
     markers = pd.DataFrame({"chrom": None, "pos": np.nan}, index=names)
-    return Parsed(genotypes, traits, markers)
+    groups = pd.DataFrame({p: pheno[p].astype(str).to_numpy() for p in ("dent", "flint")},
+                          index=traits.index)
+    return Parsed(genotypes, traits, markers, groups=groups)
 
 
 DECLARATION = DatasetDeclaration(
     name="maize-hybrids",
     description="maize Dent x Flint single crosses (Technow 2014): 1,254 hybrids x 35,478 SNPs "
-                "(dent 0/1 + flint 0/1 parent = 0/1/2), grain yield and grain moisture",
+                "(dent 0/1 + flint 0/1 parent = 0/1/2), grain yield and grain moisture; "
+                "groups: dent, flint",
     citation=CITATION,
     licence="GPL (>= 2) (sommer R package)",
     coding="0/1/2 (hybrid = dent 0/1 + flint 0/1 parent)",
@@ -77,5 +81,6 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(SOMMER, "data/DT_technow.RData",
                   "2d9463086fd3d4c4e5e0641629b316c54941abab86a06bfb8ff4459762e81bf6"),),
     parse=parse,
+    parser_version=2,  # 2: dent and flint parents offered as groupings (data unchanged)
     default_traits=TRAITS,
 )

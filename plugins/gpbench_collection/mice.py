@@ -45,7 +45,8 @@ def _refs() -> tuple[dict, ...]:
 
 def parse(files: dict[str, Path]) -> Parsed:
     """``mice.X`` (0/1/2, row names = ids) joined by name to ``mice.pheno$SUBJECT.NAME``;
-    marker chromosome and position from ``mice.map``."""
+    marker chromosome and position from ``mice.map``; each animal's ``cage`` is offered as a
+    grouping (``--cv group:cage``: cage-mates share an environment)."""
     objs = read_r(files["mice.RData"])
     X, pheno, cmap = objs["mice.X"], objs["mice.pheno"], objs["mice.map"]
     expected = {"SUBJECT.NAME", *TRAITS, *COVARIATES}
@@ -61,13 +62,15 @@ def parse(files: dict[str, Path]) -> Parsed:
     markers = pd.DataFrame({"chrom": cmap["chr"].astype(str).reindex(marker_ids).to_numpy(),
                             "pos": cmap["mbp"].astype(float).reindex(marker_ids).to_numpy()},
                            index=marker_ids)
-    return Parsed(np.asarray(X.values)[rows], traits, markers)
+    cage = pd.Series(pheno["cage"].astype(str).to_numpy(), index=frame["SUBJECT.NAME"])
+    groups = pd.DataFrame({"cage": cage.reindex(traits.index).to_numpy()}, index=traits.index)
+    return Parsed(np.asarray(X.values)[rows], traits, markers, groups=groups)
 
 
 DECLARATION = DatasetDeclaration(
     name="mice",
     description="heterogeneous-stock mice: 1,814 animals x 10,346 SNPs, 21 obesity and blood "
-                "chemistry traits",
+                "chemistry traits; groups: cage",
     citation=CITATION,
     licence="GPL-3 (BGLR R package)",
     coding="0/1/2",
@@ -75,6 +78,7 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(BGLR, "data/mice.RData",
                   "5aec95f7736460cbc98f90fbf02dc12693786d24353bea054768c0da8ae9e3a5"),),
     parse=parse,
+    parser_version=2,  # 2: cage offered as a grouping (the data are unchanged)
     default_traits=("Obesity.BMI", "Obesity.EndNormalBW", "Obesity.BodyLength"),
     references=_refs(),
 )

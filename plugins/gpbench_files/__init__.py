@@ -14,6 +14,10 @@ Options (``--dataset files --dataset-option geno=FILE --dataset-option pheno=FIL
   is a genotype id, the error proposes the column that holds genotype ids.
 * ``ignore_columns``: comma-separated phenotype columns that are not traits.
 
+The phenotype file's columns that are not traits (text columns such as a family name, and the
+``ignore_columns``) are the dataset's groupings: ``--cv group:family`` deals whole families
+into folds.
+
 Individuals are joined by id and sorted by id, so the folds do not depend on the order of the
 rows in the files. The dataset checksum is a hash of the files' sha256, which the dataset
 version lists file by file (so a run directory records them).
@@ -32,7 +36,7 @@ import pandas as pd
 from gpbench import DataConfig, DataError, Dataset, DatasetSpec, hookimpl
 
 from .genotypes import genotype_format, read_genotypes
-from .phenotypes import read_phenotypes
+from .phenotypes import read_groups, read_phenotypes
 from .tables import id_columns_matching
 
 log = logging.getLogger("gpbench.files")
@@ -95,8 +99,10 @@ def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple,
           ignore: tuple[str, ...] = ()) -> Dataset:
     traits = pd.DataFrame()
     select = None
+    groups = None
     if pheno is not None:
         table = read_phenotypes(pheno, id_column, ignore)
+        groups = read_groups(pheno, id_column, list(table.columns))
 
         def select(ids: list[str]) -> list[int]:
             nonlocal traits
@@ -116,9 +122,12 @@ def _load(geno: Path, pheno: Path | None, id_column: str | None, stamp: tuple,
     if pheno is None:
         traits = pd.DataFrame(index=pd.Index(g.ids, name="sample"))
     traits.index.name = "sample"
+    if groups is not None:
+        groups = groups.loc[traits.index]
+        groups.index = traits.index
     return Dataset(name="files", genotypes=g.values, traits=traits, markers=g.markers,
                    version=version, checksum=checksum,
-                   citation=f"user files ({', '.join(hashes)})")
+                   citation=f"user files ({', '.join(hashes)})", groups=groups)
 
 
 @functools.lru_cache(maxsize=2)

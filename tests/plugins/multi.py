@@ -28,6 +28,15 @@ def _with_published_folds(config: DataConfig) -> Dataset:
     return replace(ds, published_folds=folds)
 
 
+def _with_families(config: DataConfig) -> Dataset:
+    ds = _maker("sim-fam", 5, 96, 0.8)(config)
+    # 12 families of unequal size (4..12 samples), interleaved over the sample order
+    sizes = [4, 5, 6, 6, 7, 8, 8, 8, 9, 10, 12, 13]
+    labels = [f"F{i}" for i, n in enumerate(sizes) for _ in range(n)]
+    order = [labels[(7 * i) % len(labels)] for i in range(len(labels))]
+    return replace(ds, groups=pd.DataFrame({"family": order}, index=ds.sample_ids))
+
+
 def _broken(config: DataConfig) -> Dataset:
     raise DataError("sim-broken: the files are missing; put them in --data-dir")
 
@@ -40,4 +49,5 @@ def register_datasets(register: Any) -> None:
     register(DatasetSpec("sim-c", _maker("sim-c", 3, 100, 0.3), "small cross C"))
     register(DatasetSpec("sim-pub", _with_published_folds, "a cross with published folds",
                          in_collection=True))
+    register(DatasetSpec("sim-fam", _with_families, "a cross of 12 families (groups)"))
     register(DatasetSpec("sim-broken", _broken, "a dataset that cannot be loaded"))

@@ -33,6 +33,9 @@ class Dataset:
             ``"0-4 tetraploid dosage"`` (NaN = missing call); empty when not stated.
         published_folds: folds published with the data (index = sample id, value = fold number
             ``0..k-1``), or ``None``.
+        groups: design groupings of the samples (index = sample id, one text column per
+            grouping, e.g. ``family`` or ``cage``; None = unknown label), or ``None``.
+            ``--cv group:COLUMN`` deals whole groups into folds.
     """
 
     name: str
@@ -44,6 +47,7 @@ class Dataset:
     citation: str = ""
     coding: str = ""
     published_folds: pd.Series | None = None
+    groups: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         n, p = self.genotypes.shape

@@ -33,6 +33,7 @@ from scipy import stats
 from tabulate import tabulate
 
 from gpbench.boards.leaderboard import FOLD_COLUMNS, fold_table, holm, load_run
+from gpbench.running.protocol import RANDOM, describe_scheme
 from gpbench.running.runconfig import run_command
 
 ALPHA = 0.05
@@ -51,6 +52,7 @@ class RunSource:
     repeats: Any
     fold_sha256: str
     command: str  # reproduces every model of the run (its invocations may each have added some)
+    cv: str = RANDOM  # the outer CV scheme: "random" or "group:COLUMN"
 
 
 @dataclass(frozen=True)
@@ -402,7 +404,8 @@ def _source(run: dict[str, Any], run_dir: Path, records: list[dict[str, Any]]) -
                                   None) or Path(run_dir).name
     return RunSource(str(name), str(run_dir), str(name), cfg.get("k", "?"),
                      cfg.get("seed", "?"), cfg.get("repeats", "?"),
-                     str(run.get("fold_sha256", "")), run_command(run))
+                     str(run.get("fold_sha256", "")), run_command(run),
+                     str((run.get("run_config") or {}).get("cv") or RANDOM))
 
 
 def _label_sources(sources: list[RunSource]) -> list[RunSource]:
@@ -441,11 +444,11 @@ def cross_board(runs: Sequence[tuple[Path, dict[str, Any], list[dict[str, Any]]]
         notes.append("One dataset only: the tasks are traits of one population (correlated, "
                      "on the same folds), so the test below is about these traits, not about "
                      "what holds across species. Pass several run directories.")
-    protocols = {(s.k, s.seed, s.repeats) for s in sources}
+    protocols = {(s.k, s.seed, s.repeats, s.cv) for s in sources}
     if len(protocols) > 1:
-        notes.append("The runs differ in folds/seed/repeats: "
-                     + "; ".join(f"{s.label}: k={s.k}, seed={s.seed}, repeats={s.repeats}"
-                                 for s in sources) + ".")
+        notes.append("The runs differ in folds/seed/repeats/CV scheme: "
+                     + "; ".join(f"{s.label}: k={s.k}, seed={s.seed}, repeats={s.repeats}, "
+                                 f"cv={s.cv}" for s in sources) + ".")
     if folds.empty:
         empty = pd.DataFrame()
         return CrossBoard(sources, folds, empty, empty, empty, empty, None,
@@ -553,7 +556,10 @@ def render_cross(board: CrossBoard, cd_image: str | None = None,
     """Markdown of ``board``; ``cd_image`` (``dataset_cd_image``) is the file name of the CD
     diagram with tasks (datasets) as blocks beside it, if drawn."""
     out = [f"# {title}", ""]
-    rows = [[s.label, s.run_dir, f"{s.k}-fold, seed {s.seed}, {s.repeats} repeat(s)",
+    # a random scheme is written as before, so committed boards of random CV keep their text
+    rows = [[s.label, s.run_dir, f"{s.k}-fold"
+             + ("" if s.cv == RANDOM else f" {describe_scheme(s.cv)}")
+             + f", seed {s.seed}, {s.repeats} repeat(s)",
              f"`{s.fold_sha256[:12]}`"] for s in board.sources]
     out += ["## Runs", "", tabulate(rows, headers=["dataset", "run directory", "protocol",
                                                     "fold file sha256"],

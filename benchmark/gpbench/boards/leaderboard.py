@@ -29,6 +29,7 @@ from scipy import stats
 from tabulate import tabulate
 
 from gpbench.boards.derive import UNTRUSTED, derive_all
+from gpbench.running.protocol import RANDOM, describe_scheme
 from gpbench.running.runconfig import read_run, run_command
 from gpbench.storage.records import ResultStore
 
@@ -240,7 +241,8 @@ def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
         f"checksum `{str(ds.get('checksum', '?'))[:16]}`",
         (f"- protocol: {cfg.get('k', '?')}-fold CV over samples on the folds published with "
          "the dataset (--folds published); fold file" if cfg.get("published_folds") else
-         f"- protocol: {cfg.get('k', '?')}-fold CV over samples, seed {cfg.get('seed', '?')}, "
+         f"- protocol: {cfg.get('k', '?')}-fold CV {describe_scheme(cfg.get('cv'))}, seed "
+         f"{cfg.get('seed', '?')}, "
          f"{cfg.get('repeats', '?')} repeat(s); fold file")
         + f" `{run.get('fold_file', '?')}` "
         f"sha256 `{str(run.get('fold_sha256', '?'))[:16]}`; inner validation fraction "
@@ -361,7 +363,8 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
     records, n_stray = listed_records(run, records)
     df = records_frame(records)
     expected = expected_folds(run)
-    out = [f"# {title}", ""]
+    scheme = (run.get("run_config") or {}).get("cv") or RANDOM
+    out = [f"# {title}" + ("" if scheme == RANDOM else f": {describe_scheme(scheme)}"), ""]
     out += _header(run, records)
     out.append("")
     command = run_command(run)

@@ -53,12 +53,15 @@ class Parsed:
             trait (already aggregated per individual).
         markers: indexed by marker id (str), columns ``chrom`` (str or None) and ``pos``.
         published_folds: folds published with the data (index = sample id, value 0..k-1).
+        groups: design groupings of the samples for grouped CV (index = sample id, one text
+            column per grouping, e.g. ``family``), or None.
     """
 
     genotypes: np.ndarray
     traits: pd.DataFrame
     markers: pd.DataFrame
     published_folds: pd.Series | None = None
+    groups: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ class DatasetDeclaration:
     parser_version: int = 1
     default_traits: tuple[str, ...] = ()
     references: tuple[dict[str, Any], ...] = ()
+    # DatasetSpec.version: bump it when a parser change alters the data models see (it keys
+    # results); parser_version only names the parsed cache
+    results_version: str = "1"
 
     def __post_init__(self) -> None:
         for ref in self.references:
@@ -89,7 +95,7 @@ class DatasetDeclaration:
         return DatasetSpec(name=self.name, load=functools.partial(load_declared, self),
                            description=self.description, citation=self.citation,
                            references=self.references, default_traits=self.default_traits,
-                           in_collection=True)
+                           in_collection=True, version=self.results_version)
 
     @property
     def checksum(self) -> str:
@@ -212,7 +218,24 @@ def _check(decl: DatasetDeclaration, parsed: Parsed) -> Parsed:
         if len(unknown):
             raise DataError(f"dataset {decl.name!r}: published folds name unknown samples "
                             f"{unknown[:5].tolist()}")
-    return Parsed(g, traits.astype(np.float64), markers, folds)
+    return Parsed(g, traits.astype(np.float64), markers, folds,
+                  _check_groups(decl.name, parsed.groups, traits.index))
+
+
+def _check_groups(name: str, groups: pd.DataFrame | None,
+                  samples: pd.Index) -> pd.DataFrame | None:
+    """``groups`` aligned to ``samples`` with text labels (missing labels stay NaN)."""
+    if groups is None:
+        return None
+    groups = groups.copy()
+    groups.index = pd.Index([str(i) for i in groups.index], name="sample")
+    unknown = groups.index.difference(samples)
+    if len(unknown):
+        raise DataError(f"dataset {name!r}: groups name unknown samples "
+                        f"{unknown[:5].tolist()}")
+    groups = groups.reindex(samples)
+    return pd.DataFrame({str(c): groups[c].map(lambda v: v if pd.isna(v) else str(v))
+                         .astype(object) for c in groups.columns}, index=samples)
 
 
 def _to_arrays(parsed: Parsed) -> dict[str, np.ndarray]:
@@ -230,6 +253,12 @@ def _to_arrays(parsed: Parsed) -> dict[str, np.ndarray]:
     if parsed.published_folds is not None:
         arrays["fold_samples"] = np.asarray(parsed.published_folds.index, dtype=str)
         arrays["fold_values"] = parsed.published_folds.to_numpy(np.int64)
+    if parsed.groups is not None:
+        arrays["group_names"] = np.asarray(parsed.groups.columns, dtype=str)
+        for i, column in enumerate(parsed.groups.columns):
+            labels = parsed.groups[column]
+            arrays[f"group{i}"] = np.asarray(labels.fillna("").to_numpy(), dtype=str)
+            arrays[f"group{i}_known"] = labels.notna().to_numpy()
     return arrays
 
 
@@ -245,7 +274,14 @@ def _from_arrays(a: dict[str, np.ndarray]) -> Parsed:
     if "fold_samples" in a:
         folds = pd.Series(a["fold_values"], index=pd.Index(a["fold_samples"].tolist(),
                                                            name="sample"), name="fold")
-    return Parsed(a["genotypes"], traits, markers, folds)
+    groups = None
+    if "group_names" in a:
+        groups = pd.DataFrame({name: pd.Series(np.where(a[f"group{i}_known"],
+                                                        a[f"group{i}"].astype(object), None),
+                                               index=samples, dtype=object)
+                               for i, name in enumerate(a["group_names"].tolist())},
+                              index=samples)
+    return Parsed(a["genotypes"], traits, markers, folds, groups)
 
 
 def cache_path(decl: DatasetDeclaration, config: DataConfig) -> Path:
@@ -289,7 +325,7 @@ def load_declared(decl: DatasetDeclaration, config: DataConfig) -> Dataset:
     return Dataset(name=decl.name, genotypes=parsed.genotypes, traits=parsed.traits,
                    markers=parsed.markers, version=decl.version, checksum=decl.checksum,
                    citation=decl.citation, coding=decl.coding,
-                   published_folds=parsed.published_folds)
+                   published_folds=parsed.published_folds, groups=parsed.groups)
 
 
 # --------------------------------------------------------------------------- parser helpers

@@ -19,7 +19,15 @@ from gpbench.api.errors import DataError, GpbenchError, UnknownNameError
 from gpbench.api.types import DataConfig, Dataset, ModelContext, ModelSpec
 from gpbench.plugins import Registry, code_sha256
 from gpbench.running.executors import Executor, LocalExecutor
-from gpbench.running.protocol import FoldPlan, make_folds, published_fold_plan
+from gpbench.running.protocol import (
+    RANDOM,
+    FoldPlan,
+    cv_scheme,
+    group_labels,
+    make_folds,
+    make_group_folds,
+    published_fold_plan,
+)
 from gpbench.running.runconfig import check_compatible, merge, merge_units
 from gpbench.running.units import Environment, TuneConfig, Unit, uses_of
 from gpbench.storage.atomic import atomic_write_json
@@ -59,13 +67,23 @@ class RunConfig:
     keep_history: bool = False  # --keep-history: store models' training histories
     maf: float = 0.01
     min_call_rate: float = 0.5
+    # --cv: "random" (samples shuffled into folds) or "group:COLUMN" (whole groups per fold)
+    cv: str = RANDOM
 
     def run_dir(self) -> Path:
         if self.out is not None:
             return Path(self.out)
         if self.published_folds:
             return Path("runs") / f"{self.dataset}-published-folds"
-        return Path("runs") / f"{self.dataset}-k{self.k}-seed{self.seed}-rep{self.repeats}"
+        return Path("runs") / f"{self.dataset}-{self.fold_stem()}"
+
+    def fold_stem(self) -> str:
+        """``k5-seed0-rep1``, with ``-group-COLUMN`` for grouped CV: names the run directory
+        and the fold file."""
+        stem = f"k{self.k}-seed{self.seed}-rep{self.repeats}"
+        if self.cv == RANDOM:
+            return stem
+        return stem + "-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in self.cv)
 
 
 @dataclass
@@ -120,6 +138,8 @@ def check_numbers(config: RunConfig) -> None:
         (config.published_folds or config.k >= 2, f"--folds must be at least 2, got {config.k}"),
         (not config.published_folds or config.repeats == 1,
          "--folds published is one fixed assignment; drop --repeats"),
+        (not config.published_folds or config.cv == RANDOM,
+         "--folds published is one fixed assignment; drop --cv"),
         (config.repeats >= 1, f"--repeats must be at least 1, got {config.repeats}"),
         (config.seed >= 0, f"--seed must be 0 or more, got {config.seed}"),
         (config.jobs >= 1, f"--jobs must be at least 1, got {config.jobs}"),
@@ -236,6 +256,7 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
     """Check the configuration (before any data are loaded), resolve names and options, load
     the dataset, check the run directory's configuration, save the folds and list the units
     (nothing runs)."""
+    config.cv = cv_scheme(config.cv)
     check_numbers(config)
     specs = [registry.model(m) for m in config.models]  # unknown names fail before loading data
     if not specs:
@@ -259,6 +280,9 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
     if config.published_folds:
         folds = published_fold_plan(ds)
         config.k = folds.k
+    elif config.cv != RANDOM:
+        folds = make_group_folds(group_labels(ds, config.cv), config.k, config.seed,
+                                 config.repeats, config.cv)
     else:
         folds = make_folds(ds.sample_ids, config.k, config.seed, config.repeats)
     if not traits:
@@ -283,9 +307,11 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
         "fold_sha256": folds.sha256, "models": [s.name for s in specs],
         "model_options": {s.name: dict(config.model_options[s.name]) for s in specs
                           if config.model_options.get(s.name)}}
+    if config.cv != RANDOM:  # absent otherwise: older run.json match
+        run_config["cv"] = config.cv
     check_compatible(run_dir, run_config)  # before anything is written into run_dir
     fold_name = (f"{ds.name}-published-k{config.k}.csv" if config.published_folds
-                 else f"{ds.name}-k{config.k}-seed{config.seed}-rep{config.repeats}.csv")
+                 else f"{ds.name}-{config.fold_stem()}.csv")
     fold_file = run_dir / "folds" / fold_name
     if fold_file.exists():
         saved = FoldPlan.load(fold_file, config.k, config.seed)
@@ -322,7 +348,7 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
                         inner_fraction=config.inner_fraction, device_kind=kind,
                         plugin=plugin, maf=config.maf, min_call_rate=config.min_call_rate,
                         model_version=spec.version, uses=uses,
-                        dataset_version=dataset_version))
+                        dataset_version=dataset_version, cv=config.cv))
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
     info = registry.entry("dataset", config.dataset).plugin

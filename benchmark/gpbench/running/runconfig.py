@@ -20,7 +20,7 @@ from gpbench.api.errors import GpbenchError
 # compared field by field; "models" and "model_options" are merged instead (models may be added)
 FIELDS = ("dataset", "dataset_options", "dataset_checksum", "traits", "k", "seed", "repeats",
           "inner_fraction", "tune", "device", "device_kind", "fold_sha256", "maf",
-          "min_call_rate")
+          "min_call_rate", "cv")
 
 
 class RunConfigMismatch(GpbenchError):
@@ -136,6 +136,8 @@ def reproduce_command(config: Mapping[str, Any]) -> str:
     else:
         parts += ["--folds", str(config.get("k", 5)), "--seed", str(config.get("seed", 0)),
                   "--repeats", str(config.get("repeats", 1))]
+        if config.get("cv", "random") != "random":
+            parts += ["--cv", str(config["cv"])]
     tune = config.get("tune")
     if tune:
         parts += ["--tune", str(tune["n_trials"]), "--tune-metric", str(tune["metric"])]

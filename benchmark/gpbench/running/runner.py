@@ -97,7 +97,8 @@ def gpu_model() -> dict[str, str]:
 def record_header(unit: Unit) -> dict[str, Any]:
     """The fields every record of ``unit`` starts with, whoever writes it."""
     return {"unit_id": unit.unit_id, "config_hash": unit.config_hash, **unit.config(),
-            "plugin": dict(unit.plugin), "fold_file": Path(unit.fold_file).name}
+            "plugin": dict(unit.plugin), "fold_file": Path(unit.fold_file).name,
+            "cv": unit.cv}
 
 
 def failed_record(unit: Unit, error: str) -> dict[str, Any]:

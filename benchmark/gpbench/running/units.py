@@ -68,6 +68,9 @@ def uses_of(registry: Registry, spec: ModelSpec, options: dict[str, Any],
 KEY_FIELDS = ("dataset", "dataset_version", "dataset_checksum", "dataset_options", "model",
               "model_version", "options", "uses", "traits", "repeat", "fold", "k", "seed",
               "fold_sha256", "tune", "inner_fraction", "maf", "min_call_rate", "device_kind")
+# what keys a unit only where it differs from its default, so that units planned before the
+# field existed keep their keys
+OPTIONAL_KEY_FIELDS: dict[str, Any] = {"cv": "random"}
 
 
 def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,6 +78,10 @@ def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
     plain sorted dicts and traits as a list, so a planned unit and a stored record that
     describe the same result give the same key."""
     key = {"protocol_version": PROTOCOL_VERSION, **{f: fields[f] for f in KEY_FIELDS}}
+    for name, default in OPTIONAL_KEY_FIELDS.items():
+        value = fields.get(name)
+        if value is not None and value != default:
+            key[name] = value
     for name in ("dataset_options", "options"):
         key[name] = dict(sorted((key[name] or {}).items()))
     key["uses"] = {k: dict(v) for k, v in sorted((key["uses"] or {}).items())}
@@ -91,7 +98,7 @@ def record_key(rec: Mapping[str, Any], registry: Registry,
     spec = registry.model(rec["model"])
     context = ModelContext(seed=rec.get("seed", 0), device=rec.get("device_kind", "cpu"))
     options = dict(rec["options"] if options is None else options)
-    return unit_key({**{f: rec.get(f) for f in KEY_FIELDS},
+    return unit_key({**{f: rec.get(f) for f in (*KEY_FIELDS, *OPTIONAL_KEY_FIELDS)},
                      "dataset_version": registry.dataset(rec["dataset"]).version,
                      "model_version": spec.version, "options": options,
                      "uses": uses_of(registry, spec, options, context)})
@@ -130,6 +137,8 @@ class Unit:
     inner_fraction: float = 0.2
     maf: float = 0.01  # marker QC on the training fold (gpbench.data.preprocess)
     min_call_rate: float = 0.5
+    # the outer CV scheme (--cv): "random", or "group:COLUMN" (whole groups per fold)
+    cv: str = "random"
     extra: Mapping[str, Any] = field(default_factory=dict)
     device_kind: str = "cpu"  # the resolved device, "cpu" or "cuda"
     # declared versions that key the result: the model's, and for a model that builds others
@@ -149,7 +158,8 @@ class Unit:
         tune = None
         if self.tune:  # where the study is stored does not change the result
             tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
-        fields = {f: getattr(self, f) for f in KEY_FIELDS if f != "dataset_options"}
+        fields = {f: getattr(self, f) for f in (*KEY_FIELDS, *OPTIONAL_KEY_FIELDS)
+                  if f != "dataset_options"}
         return unit_key({**fields, "dataset_options": self.data_config.options, "tune": tune})
 
     @property

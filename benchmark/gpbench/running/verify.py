@@ -87,7 +87,7 @@ def run_config_from(run: dict[str, Any], models: Sequence[str], out: Path,
               if tune else None),
         device=rc.get("device", "auto"), inner_fraction=rc.get("inner_fraction", 0.2),
         published_folds=bool(rc.get("published_folds")), maf=rc.get("maf", 0.01),
-        min_call_rate=rc.get("min_call_rate", 0.5))
+        min_call_rate=rc.get("min_call_rate", 0.5), cv=rc.get("cv", "random"))
 
 
 def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:

@@ -33,6 +33,7 @@ from gpbench.boards.crossboard import (
 )
 from gpbench.boards.exports import cross_tables, run_tables
 from gpbench.boards.leaderboard import listed_records, load_run_files
+from gpbench.running.protocol import describe_scheme
 from gpbench.running.runconfig import run_command
 from gpbench.site import svg
 from gpbench.site.families import ORDER, family
@@ -191,8 +192,8 @@ def protocol_facts(p: RunPage) -> list[tuple[str, str]]:
     if cfg.get("published_folds"):
         protocol = f"{cfg.get('k', '?')}-fold CV on the folds published with the dataset"
     else:
-        protocol = (f"{cfg.get('k', '?')}-fold CV over samples, seed {cfg.get('seed', '?')}, "
-                    f"{cfg.get('repeats', '?')} repeat(s)")
+        protocol = (f"{cfg.get('k', '?')}-fold CV {describe_scheme(cfg.get('cv'))}, seed "
+                    f"{cfg.get('seed', '?')}, {cfg.get('repeats', '?')} repeat(s)")
     facts = [
         ("dataset", esc(ds.get("name", p.label))),
         ("dataset version", code(ds.get("version", "?"))),
