@@ -194,11 +194,49 @@ def test_soynam(tmp_path):
     g = _row(ds, "DS11-02003")
     markers = list(ds.markers.index)
     assert g[markers.index("Gm01_3321482_T_C")] == 2
-    assert np.isnan(g[markers.index("Gm01_4755976_C_T")])
+    # missing in gen.qa for all 98 RILs of family 2 and its founder TN05-3027: does not
+    # segregate in that family, filled with the hub parent's allele
+    assert g[markers.index("Gm01_4755976_C_T")] == 2
     assert ds.markers.loc["Gm01_3321482_T_C"].tolist() == ["Gm01", 3321482.0]
     # DS11-12004 and DS11-12005 have yield records in the same 13 environments: the
     # difference of their plain means
     y = ds.traits["yield"]
     assert y["DS11-12004"] - y["DS11-12005"] == pytest.approx(-39.230769, abs=1e-4)
     assert {"yield", "height", "R8", "protein", "oil", "size"} <= set(ds.trait_names)
-    assert 0.25 < _missing(ds) < 0.26
+    assert 0.012 < _missing(ds) < 0.013  # 25.6% before the fill
+    family = ds.groups["family"]
+    assert family.nunique() == 39 and family["DS11-02003"] == "2" and family.notna().all()
+
+
+@pytest.mark.integration
+def test_soynam_fill_rule_holds_on_the_raw_data():
+    """Each genotyped founder is missing at the markers its family's RILs are all missing at
+    (never called there); no family has a marker 95-99% missing; the coding gives every
+    founder 0, so the hub parent's allele is 2 at every marker."""
+    from gpbench import read_r
+    from gpbench_collection.soynam import FOUNDERS, families
+
+    path = DATA / "soynam" / "soybase.RData"
+    if not path.is_file():
+        pytest.skip(f"real soynam data not found in {path.parent}")
+    objs = read_r(path)
+    geno = objs["gen.qa"]
+    ids = [str(i) for i in geno.coords[geno.dims[0]].values]
+    values = np.asarray(geno.values, dtype=np.float32)
+    fam = families(objs["data.line.qa"])
+    row_of = {name: i for i, name in enumerate(ids)}
+    mismatched = partly = 0
+    for number, group in fam.groupby(fam):
+        rows = [row_of[s] for s in group.index if s in row_of]
+        frac = np.isnan(values[rows]).mean(axis=0)
+        assert not ((frac >= 0.95) & (frac < 1)).any()  # a family's block is all missing
+        partly += int(((frac > 0.5) & (frac < 0.95)).sum())
+        if number in FOUNDERS:
+            founder = values[row_of[FOUNDERS[number]]]
+            assert set(np.unique(founder[~np.isnan(founder)])) == {0.0}
+            assert not ((frac == 1) & ~np.isnan(founder)).any()  # no founder-called block
+            mismatched += int(((frac < 1) & np.isnan(founder)).sum())
+    # of 37 x 4,312 family x marker cells, 4 founder calls are missing where the family
+    # segregates (families 12, 37, 64): missing calls of the founder, not of the family
+    assert mismatched == 4
+    assert partly == 6  # family x marker cells 50-95% missing: not filled (families 29-41)
