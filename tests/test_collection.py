@@ -106,6 +106,10 @@ def test_mice(tmp_path):
     assert ds.genotypes[2, 2] == 2  # A048006555 at rs6269442_G
     assert ds.traits.loc["A048005080", "Obesity.BodyLength"] == pytest.approx(8.2)
     assert ds.markers.loc["rs6269442_G"].tolist() == ["1", pytest.approx(0.11751)]
+    # sex is declared as the covariate (fitted on each training fold), never a trait
+    assert ds.covariates.columns.tolist() == ["GENDER"]
+    assert ds.covariates["GENDER"].value_counts().to_dict() == {"M": 934, "F": 880}
+    assert ds.covariates.index.tolist() == ds.sample_ids
 
 
 @pytest.mark.integration

@@ -133,6 +133,11 @@ def test_barley(tmp_path):
     gy = ds.traits["grainyield"]
     assert gy["05WA-302.73"] == pytest.approx(8341.96)
     assert gy["05WA-302.42"] == pytest.approx(7709.33)
+    # the per-trial records behind the means, for the host's fold-safe trial adjustment
+    rec = ds.trial_records
+    assert len(rec) == 2 * 2104 and rec["trial"].nunique() == 6
+    one = rec[(rec["sample"] == "05WA-302.73") & (rec["trait"] == "grainyield")]
+    assert one[["trial", "value"]].values.tolist() == [["CAP2_2007_BozemanDry", 8341.96]]
     assert 0.0025 < _missing(ds) < 0.0028
 
 
@@ -148,6 +153,8 @@ def test_maize_drops(tmp_path):
           6.360600, 7.027741]
     assert ds.traits.loc["A3", "grain.yield"] == pytest.approx(np.mean(a3), abs=1e-6)
     assert ds.traits.notna().all().all()
+    a3_records = ds.trial_records.query("sample == 'A3' and trait == 'grain.yield'")
+    assert sorted(a3_records["value"]) == pytest.approx(sorted(a3), abs=1e-6)
 
 
 @pytest.mark.integration
@@ -206,6 +213,11 @@ def test_soynam(tmp_path):
     assert 0.012 < _missing(ds) < 0.013  # 25.6% before the fill
     family = ds.groups["family"]
     assert family.nunique() == 39 and family["DS11-02003"] == "2" and family.notna().all()
+    # plot records with trial = environment/set; strains without genotypes keep their plots
+    # (never tested, they help estimate the effects like checks)
+    rec = ds.trial_records.query("trait == 'yield'")
+    assert rec["trial"].iloc[0] == "IA_2012/2A" and rec["trial"].nunique() > 1000
+    assert 0 < (~rec["sample"].isin(ds.sample_ids)).sum() < 0.01 * len(rec)
 
 
 @pytest.mark.integration

@@ -43,6 +43,7 @@ from gpbench.data.datasource import (  # noqa: E402
     join_by_id,
     load_declared,
     read_r,
+    trial_records,
 )
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "numeric_columns",
     "read_model_json",
     "read_r",
+    "trial_records",
     "unique_ids",
     "write_model_json",
     "DataConfig",

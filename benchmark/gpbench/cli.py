@@ -167,6 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--min-call-rate", type=float, default=0.5, metavar="RATE",
                      help="drop markers called in fewer than this share of the training fold's "
                      "samples (default 0.5); other missing calls get the training-fold mean")
+    run.add_argument("--covariates", default="auto", metavar="auto|none|FILE",
+                     help="fixed effects fitted on each training fold and added back to "
+                          "predictions: auto (default) uses the dataset's (mice: sex), none "
+                          "reproduces the v1 protocol, FILE is a CSV of sample id + covariate "
+                          "columns; FILE:A,B takes only columns A and B (e.g. of the "
+                          "phenotype file: list them in --ignore-columns too, so they are "
+                          "not traits)")
+    run.add_argument("--trials", default="auto", choices=["auto", "none"],
+                     help="auto (default): where a dataset has per-trial records (barley), "
+                          "estimate trial effects on each training fold's records and score "
+                          "trial-adjusted targets; none: plain means as in the v1 protocol")
     run.add_argument("--tune", type=int, default=0, metavar="N",
                      help="N Optuna trials inside each outer training fold (default 0: "
                      "defaults)")
@@ -420,7 +431,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
               else 1 if args.executor == "inline" else _usable_cores()),
         unit_timeout=args.unit_timeout,
         n_threads=args.threads,
-        device=args.device, maf=args.maf, min_call_rate=args.min_call_rate, cv=args.cv)
+        device=args.device, maf=args.maf, min_call_rate=args.min_call_rate,
+        covariates=args.covariates, trials=args.trials, cv=args.cv)
     if is_multi_dataset(args.dataset):
         return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)

@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench import DataError, DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
+from gpbench import (
+    DataError,
+    DatasetDeclaration,
+    Parsed,
+    aggregate_mean,
+    join_by_id,
+    read_r,
+    trial_records,
+)
 
 from .sources import STATGENGWAS, pinned, version
 
@@ -25,7 +33,8 @@ def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``dropsMarkers`` (column ``Ind`` + one 0/1/2 column per SNP), the map
     ``dropsMap`` (same SNP order) and the per-experiment BLUEs ``dropsPheno`` averaged over the
     10 experiments per line (``Variety_ID``; plain mean over the measured
-    experiments), joined by line name."""
+    experiments), joined by line name; the per-experiment values are handed over as trial
+    records, so the host removes experiment effects estimated on each training fold."""
     geno = read_r(files["dropsMarkers.rda"])["dropsMarkers"]
     mp = read_r(files["dropsMap.rda"])["dropsMap"]
     pheno = read_r(files["dropsPheno.rda"])["dropsPheno"]
@@ -42,7 +51,8 @@ def parse(files: dict[str, Path]) -> Parsed:
                               "maize-drops")
     markers = pd.DataFrame({"chrom": [str(c) for c in mp["Chromosome"]],
                             "pos": mp["Position"].to_numpy(dtype=float)}, index=marker_ids)
-    return Parsed(values[rows], traits, markers)
+    return Parsed(values[rows], traits, markers,
+                  trial_records=trial_records(pheno, "Variety_ID", ["Experiment"], list(TRAITS)))
 
 
 DECLARATION = DatasetDeclaration(
@@ -62,6 +72,6 @@ DECLARATION = DatasetDeclaration(
                "8d5c6e6fce5616548bd7ab06d1baef5620d45a0bbf9fbf08ee088d00100971af"),
     ),
     parse=parse,
-    parser_version=2,
+    parser_version=3,  # 3: per-experiment records handed to the host
     default_traits=("grain.yield", "anthesis", "plant.height"),
 )

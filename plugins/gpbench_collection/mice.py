@@ -17,7 +17,9 @@ CITATION = ("Valdar W, Solberg LC, Gauguier D, Burnett S, Klenerman P, Cookson W
             "Nature Genetics 38, 879-887 (2006). Data: BGLR R package (gdlc/BGLR-R).")
 # mice.pheno has 37 columns beside SUBJECT.NAME: these 21 are measurements of the animal;
 # the other 16 (test dates, season, hour, age, sex, coat colour, litter, cage, cage density)
-# are covariates or design variables and are not offered as traits (docs/notes/datasets.md)
+# are covariates or design variables and are not offered as traits (docs/notes/datasets.md); sex
+# (GENDER) is declared as a covariate: the host fits it on each training fold and adds its
+# effect back to predictions (docs/notes/design-effects.md)
 TRAITS = (
     "Obesity.BMI", "Obesity.BodyLength", "Obesity.EndNormalBW",
     "Biochem.Albumin", "Biochem.ALP", "Biochem.ALT", "Biochem.AST", "Biochem.Calcium",
@@ -46,7 +48,7 @@ def _refs() -> tuple[dict, ...]:
 def parse(files: dict[str, Path]) -> Parsed:
     """``mice.X`` (0/1/2, row names = ids) joined by name to ``mice.pheno$SUBJECT.NAME``;
     marker chromosome and position from ``mice.map``; each animal's ``cage`` is offered as a
-    grouping (``--cv group:cage``: cage-mates share an environment)."""
+    grouping (``--cv group:cage``: cage-mates share an environment); ``GENDER`` (F/M) as the covariate."""
     objs = read_r(files["mice.RData"])
     X, pheno, cmap = objs["mice.X"], objs["mice.pheno"], objs["mice.map"]
     expected = {"SUBJECT.NAME", *TRAITS, *COVARIATES}
@@ -56,6 +58,7 @@ def parse(files: dict[str, Path]) -> Parsed:
     frame = pd.DataFrame({"SUBJECT.NAME": pheno["SUBJECT.NAME"].astype(str).to_numpy()})
     for t in TRAITS:
         frame[t] = pd.to_numeric(pheno[t]).astype(float).to_numpy()
+    sex = pd.Series(pheno["GENDER"].astype(str).to_numpy(), index=frame["SUBJECT.NAME"])
     rows, traits = join_by_id(X.coords[X.dims[0]].values, frame, "SUBJECT.NAME", "mice")
     marker_ids = [str(m) for m in X.coords[X.dims[1]].values]
     cmap = cmap.set_index(cmap["snp_id"].astype(str))
@@ -64,7 +67,10 @@ def parse(files: dict[str, Path]) -> Parsed:
                            index=marker_ids)
     cage = pd.Series(pheno["cage"].astype(str).to_numpy(), index=frame["SUBJECT.NAME"])
     groups = pd.DataFrame({"cage": cage.reindex(traits.index).to_numpy()}, index=traits.index)
-    return Parsed(np.asarray(X.values)[rows], traits, markers, groups=groups)
+    covariates = pd.DataFrame({"GENDER": sex.reindex(traits.index).to_numpy()},
+                              index=traits.index)
+    return Parsed(np.asarray(X.values)[rows], traits, markers, groups=groups,
+                  covariates=covariates)
 
 
 DECLARATION = DatasetDeclaration(
@@ -78,7 +84,7 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(BGLR, "data/mice.RData",
                   "5aec95f7736460cbc98f90fbf02dc12693786d24353bea054768c0da8ae9e3a5"),),
     parse=parse,
-    parser_version=2,  # 2: cage offered as a grouping (the data are unchanged)
+    parser_version=3,  # 2: cage offered as a grouping; 3: GENDER kept as a covariate
     default_traits=("Obesity.BMI", "Obesity.EndNormalBW", "Obesity.BodyLength"),
     references=_refs(),
 )

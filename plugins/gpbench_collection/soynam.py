@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench import DataError, DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r
+from gpbench import (DataError, DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r,
+                     trial_records)
 
 from ._rvalues import float32_matrix
 from .nam import fill_nonsegregating
@@ -52,12 +53,14 @@ def families(records: pd.DataFrame) -> pd.Series:
 def parse(files: dict[str, Path]) -> Parsed:
     """Genotypes ``gen.qa`` (rows named by RIL, 0/1/2, NaN = missing call; marker names
     ``Gm<chrom>_<bp>_<ref>_<alt>``) and the plot records ``data.line.qa`` (column ``strain``)
-    reduced to plain means per RIL (environment effects not removed:
-    estimating them would use test-fold records), joined by name (the 37 founder parents,
+    reduced to plain means per RIL, joined by name (the 37 founder parents,
     genotyped but grown only as checks, are left out). Calls missing because a marker does not
     segregate in a RIL's family are filled with the hub parent's allele from the founders'
     genotypes (:func:`gpbench_collection.nam.fill_nonsegregating`); each RIL's ``family`` is
-    offered as a grouping (``--cv group:family``)."""
+    offered as a grouping (``--cv group:family``). The plot records are handed over as
+    trial records with trial = environment/set, so the host removes environment-and-set
+    effects estimated on each training fold (plots of strains without genotypes stay: never
+    tested, they help estimate the effects like checks)."""
     objs = read_r(files["soybase.RData"])
     geno, records = objs["gen.qa"], objs["data.line.qa"]
     ids = [str(i) for i in geno.coords[geno.dims[0]].values]
@@ -77,7 +80,9 @@ def parse(files: dict[str, Path]) -> Parsed:
                             "pos": [float(p[1]) if len(p) > 1 and p[1].isdigit() else np.nan
                                     for p in parts]}, index=marker_ids)
     groups = pd.DataFrame({"family": family.to_numpy()}, index=traits.index)
-    return Parsed(filled, traits, markers, groups=groups)
+    return Parsed(filled, traits, markers, groups=groups,
+                  trial_records=trial_records(records, "strain", ["environ", "set"],
+                                              list(TRAITS)))
 
 
 DECLARATION = DatasetDeclaration(
@@ -92,7 +97,7 @@ DECLARATION = DatasetDeclaration(
     files=(pinned(SOYNAM, "data/soybase.RData",
                   "e8b78f9fb4fe44012f1221c113d6d63233c21ac01b196da6eb3704a8631b062d"),),
     parse=parse,
-    parser_version=3,
+    parser_version=4,  # 3: parents' fill and families; 4: plot records handed to the host
     results_version="2",  # 2: non-segregating calls filled from the parents
     default_traits=("yield", "height", "R8"),
 )

@@ -36,6 +36,14 @@ class Dataset:
         groups: design groupings of the samples (index = sample id, one text column per
             grouping, e.g. ``family`` or ``cage``; None = unknown label), or ``None``.
             ``--cv group:COLUMN`` deals whole groups into folds.
+        covariates: fixed effects recorded with the data (index = sample id, one column per
+            covariate, numeric or categorical; NaN = unknown), or ``None``. The host estimates
+            them on each training fold and adds them back to predictions
+            (:mod:`gpbench.running.design`); they are never traits.
+        trial_records: per-trial records (columns ``sample``, ``trial``, ``trait``,
+            ``value``; a sample may be outside the dataset, e.g. a check variety), or
+            ``None``. The host estimates trial effects on each training fold's records and
+            adjusts the targets of the traits they cover.
     """
 
     name: str
@@ -48,6 +56,8 @@ class Dataset:
     coding: str = ""
     published_folds: pd.Series | None = None
     groups: pd.DataFrame | None = None
+    covariates: pd.DataFrame | None = None
+    trial_records: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         n, p = self.genotypes.shape

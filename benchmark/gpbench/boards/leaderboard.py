@@ -30,6 +30,7 @@ from tabulate import tabulate
 
 from gpbench.boards.derive import UNTRUSTED, derive_all
 from gpbench.running.protocol import RANDOM, describe_scheme
+from gpbench.running.design import describe
 from gpbench.running.runconfig import read_run, run_command
 from gpbench.storage.records import ResultStore
 
@@ -255,6 +256,8 @@ def _header(run: dict[str, Any], records: list[dict[str, Any]]) -> list[str]:
         f"- versions: {_versions(ok)}; model plugins: {', '.join(plugins) or '-'}; "
         f"dataset plugin: {dataset_plugin}",
     ]
+    if cfg.get("design"):  # boards of the v1 protocol (no design effects) keep their text
+        lines.insert(2, "- design effects: " + describe(cfg["design"]))
     if run.get("git_commit"):
         lines.append(f"- git commit: `{run['git_commit']}`")
     if run.get("machine"):

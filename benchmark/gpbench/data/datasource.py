@@ -55,6 +55,10 @@ class Parsed:
         published_folds: folds published with the data (index = sample id, value 0..k-1).
         groups: design groupings of the samples for grouped CV (index = sample id, one text
             column per grouping, e.g. ``family``), or None.
+        covariates: fixed effects recorded with the data, indexed by sample id (numeric or
+            categorical columns), see :class:`~gpbench.api.types.Dataset`.
+        trial_records: one row per record: ``sample``, ``trial``, ``trait``, ``value``
+            (e.g. :func:`trial_records`), see :class:`~gpbench.api.types.Dataset`.
     """
 
     genotypes: np.ndarray
@@ -62,6 +66,8 @@ class Parsed:
     markers: pd.DataFrame
     published_folds: pd.Series | None = None
     groups: pd.DataFrame | None = None
+    covariates: pd.DataFrame | None = None
+    trial_records: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +225,9 @@ def _check(decl: DatasetDeclaration, parsed: Parsed) -> Parsed:
             raise DataError(f"dataset {decl.name!r}: published folds name unknown samples "
                             f"{unknown[:5].tolist()}")
     return Parsed(g, traits.astype(np.float64), markers, folds,
-                  _check_groups(decl.name, parsed.groups, traits.index))
+                  _check_groups(decl.name, parsed.groups, traits.index),
+                  _check_covariates(decl.name, parsed.covariates, traits.index),
+                  _check_records(decl.name, parsed.trial_records))
 
 
 def _check_groups(name: str, groups: pd.DataFrame | None,
@@ -236,6 +244,41 @@ def _check_groups(name: str, groups: pd.DataFrame | None,
     groups = groups.reindex(samples)
     return pd.DataFrame({str(c): groups[c].map(lambda v: v if pd.isna(v) else str(v))
                          .astype(object) for c in groups.columns}, index=samples)
+
+
+RECORD_COLUMNS = ("sample", "trial", "trait", "value")
+
+
+def _check_covariates(name: str, covariates: pd.DataFrame | None,
+                      samples: pd.Index) -> pd.DataFrame | None:
+    """Covariates aligned to the samples (str index and column names; categories as str)."""
+    if covariates is None:
+        return None
+    cov = covariates.copy()
+    cov.index = pd.Index([str(i) for i in cov.index], name="sample")
+    if cov.index.has_duplicates:
+        raise DataError(f"dataset {name!r}: duplicate sample ids in the covariates")
+    cov.columns = [str(c) for c in cov.columns]
+    for c in cov.columns:
+        if not pd.api.types.is_numeric_dtype(cov[c]) or pd.api.types.is_bool_dtype(cov[c]):
+            cov[c] = cov[c].astype(object).where(cov[c].notna(), None).map(
+                lambda v: None if v is None else str(v))
+        else:
+            cov[c] = cov[c].astype(np.float64)
+    return cov.reindex(samples)
+
+
+def _check_records(name: str, records: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Trial records with columns ``sample``, ``trial``, ``trait`` (str), ``value`` (float)."""
+    if records is None:
+        return None
+    missing = [c for c in RECORD_COLUMNS if c not in records.columns]
+    if missing:
+        raise DataError(f"dataset {name!r}: trial records lack columns {missing}; they need "
+                        f"{list(RECORD_COLUMNS)}")
+    out = pd.DataFrame({c: [str(v).strip() for v in records[c]] for c in RECORD_COLUMNS[:3]})
+    out["value"] = pd.to_numeric(records["value"], errors="coerce").to_numpy(dtype=np.float64)
+    return out[np.isfinite(out["value"].to_numpy())].reset_index(drop=True)
 
 
 def _to_arrays(parsed: Parsed) -> dict[str, np.ndarray]:
@@ -259,6 +302,20 @@ def _to_arrays(parsed: Parsed) -> dict[str, np.ndarray]:
             labels = parsed.groups[column]
             arrays[f"group{i}"] = np.asarray(labels.fillna("").to_numpy(), dtype=str)
             arrays[f"group{i}_known"] = labels.notna().to_numpy()
+    if parsed.covariates is not None:
+        arrays["cov_names"] = np.asarray(parsed.covariates.columns, dtype=str)
+        for i, c in enumerate(parsed.covariates.columns):
+            col = parsed.covariates[c]
+            if pd.api.types.is_float_dtype(col):
+                arrays[f"cov_num_{i}"] = col.to_numpy(np.float64)
+            else:
+                arrays[f"cov_str_{i}"] = np.asarray(["" if v is None else v for v in col],
+                                                    dtype=str)
+                arrays[f"cov_na_{i}"] = col.isna().to_numpy()
+    if parsed.trial_records is not None:
+        for c in RECORD_COLUMNS[:3]:
+            arrays[f"rec_{c}"] = np.asarray(parsed.trial_records[c], dtype=str)
+        arrays["rec_value"] = parsed.trial_records["value"].to_numpy(np.float64)
     return arrays
 
 
@@ -281,7 +338,22 @@ def _from_arrays(a: dict[str, np.ndarray]) -> Parsed:
                                                index=samples, dtype=object)
                                for i, name in enumerate(a["group_names"].tolist())},
                               index=samples)
-    return Parsed(a["genotypes"], traits, markers, folds, groups)
+    covariates = None
+    if "cov_names" in a:
+        cols = {}
+        for i, c in enumerate(a["cov_names"].tolist()):
+            if f"cov_num_{i}" in a:
+                cols[c] = a[f"cov_num_{i}"]
+            else:
+                cols[c] = pd.Series([None if na else v for v, na in
+                                     zip(a[f"cov_str_{i}"].tolist(), a[f"cov_na_{i}"].tolist(),
+                                         strict=True)], index=samples, dtype=object)
+        covariates = pd.DataFrame(cols, index=samples)
+    records = None
+    if "rec_value" in a:
+        records = pd.DataFrame({c: a[f"rec_{c}"].tolist() for c in RECORD_COLUMNS[:3]})
+        records["value"] = a["rec_value"]
+    return Parsed(a["genotypes"], traits, markers, folds, groups, covariates, records)
 
 
 def cache_path(decl: DatasetDeclaration, config: DataConfig) -> Path:
@@ -325,7 +397,8 @@ def load_declared(decl: DatasetDeclaration, config: DataConfig) -> Dataset:
     return Dataset(name=decl.name, genotypes=parsed.genotypes, traits=parsed.traits,
                    markers=parsed.markers, version=decl.version, checksum=decl.checksum,
                    citation=decl.citation, coding=decl.coding,
-                   published_folds=parsed.published_folds, groups=parsed.groups)
+                   published_folds=parsed.published_folds, groups=parsed.groups,
+                   covariates=parsed.covariates, trial_records=parsed.trial_records)
 
 
 # --------------------------------------------------------------------------- parser helpers
@@ -411,3 +484,20 @@ def aggregate_mean(frame: pd.DataFrame, id_column: str,
     sub[id_column] = _clean_ids(sub[id_column])
     out = sub.groupby(id_column, sort=False)[list(trait_columns)].mean()
     return out.reset_index()
+
+
+def trial_records(frame: pd.DataFrame, id_column: str, trial_columns: Sequence[str],
+                  trait_columns: Sequence[str]) -> pd.DataFrame:
+    """Per-trial records of ``frame`` in the long form a Dataset's ``trial_records`` takes:
+    one row per id, trial and measured trait (``sample``, ``trial``, ``trait``, ``value``). The
+    trial is the ``trial_columns`` joined by "/" (e.g. environment and set), so the host can
+    estimate its effect on each training fold (:mod:`gpbench.running.design`)."""
+    missing = [c for c in [id_column, *trial_columns, *trait_columns] if c not in frame.columns]
+    if missing:
+        raise DataError(f"columns {missing} not found; columns are {list(frame.columns)[:15]}")
+    trial = frame[list(trial_columns)].astype(str).agg("/".join, axis=1)
+    parts = [pd.DataFrame({"sample": _clean_ids(frame[id_column]), "trial": trial.to_numpy(),
+                           "trait": t, "value": pd.to_numeric(frame[t], errors="coerce")
+                           .to_numpy(dtype=np.float64)}) for t in trait_columns]
+    out = pd.concat(parts, ignore_index=True)
+    return out[np.isfinite(out["value"].to_numpy())].reset_index(drop=True)

@@ -18,6 +18,7 @@ import numpy as np
 from gpbench.api.errors import GpbenchError
 from gpbench.api.types import Dataset, ModelContext, ModelSpec
 from gpbench.data.preprocess import FoldPreprocessor
+from gpbench.running.design import DesignFit, design_inputs, design_key, fit_design
 from gpbench.running.protocol import FoldPlan, inner_validation_mask
 
 if TYPE_CHECKING:  # annotations only: the runner imports this module, never the reverse
@@ -30,7 +31,11 @@ class ModelOutputError(GpbenchError):
 
 @dataclass
 class UnitData:
-    """A unit's view of its dataset: arrays and the boolean row masks of its outer fold."""
+    """A unit's view of its dataset: arrays and the boolean row masks of its outer fold.
+
+    ``Y`` is what models fit. With design effects (``design`` not None) it is the target
+    adjusted on the training fold (:mod:`gpbench.running.design`): metrics then compare
+    ``design.target`` with predictions plus ``design.fixed``."""
 
     spec: ModelSpec
     who: str
@@ -43,6 +48,7 @@ class UnitData:
     test: np.ndarray
     inner: np.ndarray
     measured: np.ndarray
+    design: DesignFit | None = None
 
 
 def unit_data(unit: Unit, env: Environment) -> UnitData:
@@ -68,9 +74,18 @@ def unit_data(unit: Unit, env: Environment) -> UnitData:
     inner[train] = inner_validation_mask(ids[train], unit.seed, unit.repeat, unit.fold,
                                          unit.inner_fraction)
     Y = ds.traits[list(unit.traits)].to_numpy(dtype=np.float64)
+    design = None
+    if unit.design:
+        covariates, records = design_inputs(ds, unit.covariates, unit.trials)
+        if design_key(covariates, records, unit.traits) != dict(unit.design):
+            raise GpbenchError(f"the covariates or trial records of dataset {unit.dataset!r} "
+                               "changed since the run was planned (changed --covariates "
+                               "file?); use a new --out directory or restore the file")
+        design = fit_design(Y, unit.traits, ds.sample_ids, train, covariates, records)
+        Y = design.fit
     measured = ~np.isnan(Y).all(axis=1) if spec.multi_trait else ~np.isnan(Y[:, 0])
     return UnitData(spec, f"model {spec.name!r} of {entry.plugin.describe()}", entry.plugin,
-                    ds, ds.genotypes, Y, ids, train, test, inner, measured)
+                    ds, ds.genotypes, Y, ids, train, test, inner, measured, design)
 
 
 def _check_predictions(pred: Any, n: int, t: int, who: str) -> np.ndarray:

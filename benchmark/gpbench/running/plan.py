@@ -18,6 +18,7 @@ from typing import Any
 from gpbench.api.errors import DataError, GpbenchError, UnknownNameError
 from gpbench.api.types import DataConfig, Dataset, ModelContext, ModelSpec
 from gpbench.plugins import Registry, code_sha256
+from gpbench.running.design import design_inputs, design_key
 from gpbench.running.executors import Executor, LocalExecutor
 from gpbench.running.protocol import (
     RANDOM,
@@ -69,6 +70,10 @@ class RunConfig:
     min_call_rate: float = 0.5
     # --cv: "random" (samples shuffled into folds) or "group:COLUMN" (whole groups per fold)
     cv: str = RANDOM
+    # design effects (gpbench.running.design): "auto" uses what the dataset declares; "none"
+    # reproduces the v1 protocol; --covariates may also name a covariate file
+    covariates: str = "auto"
+    trials: str = "auto"
 
     def run_dir(self) -> Path:
         if self.out is not None:
@@ -296,6 +301,10 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
     check_same_data(run_dir, ds)
     store = ResultStore(run_dir, keep_history=config.keep_history)
     check_test_folds(ds, traits, folds)
+    covariates, records = design_inputs(ds, config.covariates, config.trials)
+    covariates_setting = (config.covariates if config.covariates in ("auto", "none")
+                          else str(Path(config.covariates).resolve()))
+    design = design_key(covariates, records, traits)
     device_kind = resolve_device_kind(config.device, any(s.accelerator for s in specs))
     run_config = {
         "dataset": ds.name, "dataset_options": dict(sorted(config.dataset_options.items())),
@@ -309,6 +318,10 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
                           if config.model_options.get(s.name)}}
     if config.cv != RANDOM:  # absent otherwise: older run.json match
         run_config["cv"] = config.cv
+    # recorded only when not neutral, so run directories of the v1 protocol stay compatible
+    run_config.update({k: v for k, v in (("design", design), ("covariates", config.covariates
+                       if config.covariates != "auto" else None), ("trials", config.trials
+                       if config.trials != "auto" else None)) if v})
     check_compatible(run_dir, run_config)  # before anything is written into run_dir
     fold_name = (f"{ds.name}-published-k{config.k}.csv" if config.published_folds
                  else f"{ds.name}-{config.fold_stem()}.csv")
@@ -348,7 +361,9 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
                         inner_fraction=config.inner_fraction, device_kind=kind,
                         plugin=plugin, maf=config.maf, min_call_rate=config.min_call_rate,
                         model_version=spec.version, uses=uses,
-                        dataset_version=dataset_version, cv=config.cv))
+                        dataset_version=dataset_version,
+                        design=design_key(covariates, records, group),
+                        covariates=covariates_setting, trials=config.trials, cv=config.cv))
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
     info = registry.entry("dataset", config.dataset).plugin

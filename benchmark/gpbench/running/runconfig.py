@@ -20,7 +20,7 @@ from gpbench.api.errors import GpbenchError
 # compared field by field; "models" and "model_options" are merged instead (models may be added)
 FIELDS = ("dataset", "dataset_options", "dataset_checksum", "traits", "k", "seed", "repeats",
           "inner_fraction", "tune", "device", "device_kind", "fold_sha256", "maf",
-          "min_call_rate", "cv")
+          "min_call_rate", "cv", "design", "covariates", "trials")
 
 
 class RunConfigMismatch(GpbenchError):
@@ -149,6 +149,9 @@ def reproduce_command(config: Mapping[str, Any]) -> str:
         parts += ["--maf", f"{config['maf']:g}"]
     if config.get("min_call_rate", 0.5) != 0.5:
         parts += ["--min-call-rate", f"{config['min_call_rate']:g}"]
+    for flag in ("covariates", "trials"):  # stored only when not "auto"
+        if config.get(flag):
+            parts += [f"--{flag}", str(config[flag])]
     return " ".join(shlex.quote(p) for p in parts)
 
 

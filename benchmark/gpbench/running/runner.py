@@ -177,6 +177,11 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, dict[str, list]] = {}
     y_test = Y[test]
+    if d.design is not None:  # scored on the target, with the covariate part added back
+        y_test = d.design.target[test]
+        if d.design.fixed is not None:
+            pred = pred + d.design.fixed[test]
+        out["design_fit"] = d.design.summary
     for j, trait in enumerate(unit.traits):
         m = ~np.isnan(y_test[:, j])
         yt, yp = y_test[m, j], pred[m, j]

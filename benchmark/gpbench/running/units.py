@@ -76,7 +76,9 @@ OPTIONAL_KEY_FIELDS: dict[str, Any] = {"cv": "random"}
 def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
     """A unit's key: the protocol's version and ``fields`` (:data:`KEY_FIELDS`), mappings as
     plain sorted dicts and traits as a list, so a planned unit and a stored record that
-    describe the same result give the same key."""
+    describe the same result give the same key. ``fields["design"]`` (covariates and trial
+    adjustment, :func:`gpbench.running.design.design_key`) joins the key only when it is not
+    empty, so units without design effects keep the keys they had before it existed."""
     key = {"protocol_version": PROTOCOL_VERSION, **{f: fields[f] for f in KEY_FIELDS}}
     for name, default in OPTIONAL_KEY_FIELDS.items():
         value = fields.get(name)
@@ -86,6 +88,8 @@ def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
         key[name] = dict(sorted((key[name] or {}).items()))
     key["uses"] = {k: dict(v) for k, v in sorted((key["uses"] or {}).items())}
     key["traits"] = list(key["traits"])
+    if fields.get("design"):
+        key["design"] = dict(sorted(fields["design"].items()))
     return key
 
 
@@ -99,6 +103,7 @@ def record_key(rec: Mapping[str, Any], registry: Registry,
     context = ModelContext(seed=rec.get("seed", 0), device=rec.get("device_kind", "cpu"))
     options = dict(rec["options"] if options is None else options)
     return unit_key({**{f: rec.get(f) for f in (*KEY_FIELDS, *OPTIONAL_KEY_FIELDS)},
+                     "design": rec.get("design"),
                      "dataset_version": registry.dataset(rec["dataset"]).version,
                      "model_version": spec.version, "options": options,
                      "uses": uses_of(registry, spec, options, context)})
@@ -149,6 +154,12 @@ class Unit:
     # where the code came from (plugin name, distribution, version, source sha256): recorded
     # with the result as provenance, never part of its key
     plugin: Mapping[str, Any] = field(default_factory=dict)
+    # design effects estimated on the training fold (gpbench.running.design.design_key); empty:
+    # none (the v1 protocol). The covariates come from the dataset, or from ``covariates_file``
+    # (--covariates FILE, checked against the sha256 in ``design``), or are off
+    design: Mapping[str, Any] = field(default_factory=dict)
+    covariates: str = "auto"  # "auto" (the dataset's), "none" or a file's path
+    trials: str = "auto"  # "auto" (the dataset's trial records) or "none"
 
     def config(self) -> dict[str, Any]:
         """Everything that determines the result: the protocol's version, the model's and
@@ -160,7 +171,8 @@ class Unit:
             tune = {k: v for k, v in asdict(self.tune).items() if k != "storage"}
         fields = {f: getattr(self, f) for f in (*KEY_FIELDS, *OPTIONAL_KEY_FIELDS)
                   if f != "dataset_options"}
-        return unit_key({**fields, "dataset_options": self.data_config.options, "tune": tune})
+        return unit_key({**fields, "dataset_options": self.data_config.options, "tune": tune,
+                         "design": self.design})
 
     @property
     def model_seed(self) -> int:

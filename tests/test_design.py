@@ -1,0 +1,228 @@
+"""Design effects inside a fold (gpbench.running.design): covariates and trial adjustment are
+estimated on training rows only, test rows never shape them, and the v1 keys survive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gpbench.api.errors import DataError
+from gpbench.running.design import (
+    covariate_matrix,
+    design_key,
+    fit_design,
+    read_covariates,
+    trial_targets,
+)
+from gpbench.running.executors import InlineExecutor
+from gpbench.running.plan import RunConfig, execute, plan_run
+from gpbench.running.protocol import FoldPlan
+from gpbench.running.units import Environment
+from gpbench.storage.records import ResultStore
+from tests.plugins import design_spy
+
+ENV = Environment(extra_plugins=("gpbench_linear", "gpbench_metrics", "tests.plugins.design_spy"),
+                  load_entrypoints=False)
+
+
+def _records(n: int = 30, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, dict[str, float]]:
+    rng = np.random.default_rng(seed)
+    genetic = rng.normal(size=n)
+    effect = {"a": 3.0, "b": -1.0, "c": -2.0}
+    rows = [(f"s{i}", t, "Y", genetic[i] + effect[t])
+            for i in range(n) for t in rng.choice(list(effect), size=2, replace=False)]
+    return pd.DataFrame(rows, columns=["sample", "trial", "trait", "value"]), genetic, effect
+
+
+def test_trial_effects_recovered_without_noise():
+    records, genetic, effect = _records()
+    ids = [f"s{i}" for i in range(30)]
+    train = np.arange(30) % 5 != 0
+    target, effects, info = trial_targets(records, ids, train)
+    # effects sum to zero; targets are the genetic values plus the mean trial effect
+    assert effects == pytest.approx({t: v for t, v in effect.items()}, abs=1e-9)
+    assert target == pytest.approx(genetic, abs=1e-9)  # effects here already sum to zero
+    assert info["test_records"] == 12 and info["test_records_dropped"] == 0
+
+
+def test_test_records_never_shape_trial_effects():
+    records, _, _ = _records(seed=1)
+    ids = [f"s{i}" for i in range(30)]
+    train = np.arange(30) % 3 != 0
+    before, effects, _ = trial_targets(records, ids, train)
+    changed = records.copy()
+    test_ids = [s for s, t in zip(ids, train, strict=True) if not t]
+    changed.loc[changed["sample"].isin(test_ids), "value"] *= -7.0
+    after, effects_after, _ = trial_targets(changed, ids, train)
+    assert effects_after == effects
+    assert np.array_equal(after[train], before[train])
+    assert not np.allclose(after[~train], before[~train])  # the test targets did change
+
+
+def test_a_trial_without_training_records_drops_its_test_records():
+    records = pd.DataFrame({"sample": ["s0", "s0", "s1", "s1", "s2", "s2"],
+                            "trial": ["a", "b", "a", "b", "a", "z"], "trait": "Y",
+                            "value": [1.0, 2.0, 3.0, 5.0, 4.0, 9.0]})
+    target, effects, info = trial_targets(records, ["s0", "s1", "s2"],
+                                          np.array([True, True, False]))
+    assert "z" not in effects and info["test_records_dropped"] == 1
+    assert target[2] == pytest.approx(4.0 - effects["a"])
+    only_z = records[~((records["sample"] == "s2") & (records["trial"] == "a"))]
+    target, _, info = trial_targets(only_z, ["s0", "s1", "s2"], np.array([True, True, False]))
+    assert np.isnan(target[2]) and info["test_samples_without_target"] == 1
+
+
+def test_records_of_non_samples_train_the_trial_effects():
+    records = pd.DataFrame({"sample": ["s0", "s0", "check", "check", "s1"],
+                            "trial": ["a", "b", "a", "c", "c"], "trait": "Y",
+                            "value": [1.0, 3.0, 5.0, 9.0, 2.0]})
+    target, effects, info = trial_targets(records, ["s0", "s1"], np.array([True, False]))
+    assert set(effects) == {"a", "b", "c"} and info["test_records_dropped"] == 0
+    assert np.isfinite(target).all()
+
+
+def test_covariates_are_estimated_on_training_rows_and_added_back():
+    n = 40
+    sex = np.where(np.arange(n) % 2 == 0, "F", "M")
+    rng = np.random.default_rng(2)
+    y = np.where(sex == "M", 4.0, 0.0) + rng.normal(size=n) * 0.1
+    cov = pd.DataFrame({"sex": sex.astype(object)}, index=[f"s{i}" for i in range(n)])
+    train = np.arange(n) < 30
+    fit = fit_design(y[:, None], ["W"], list(cov.index), train, covariates=cov)
+    assert fit.summary["covariates"]["W"]["effects"]["sex=M"] == pytest.approx(4.0, abs=0.2)
+    assert np.array_equal(fit.target[:, 0], y)  # the metric compares the phenotype
+    assert np.allclose(fit.fit + fit.fixed, fit.target)
+    y2 = y.copy()
+    y2[~train] += 100.0
+    cov2 = cov.copy()
+    cov2.iloc[30:, 0] = "M"
+    fit2 = fit_design(y2[:, None], ["W"], list(cov.index), train, covariates=cov2)
+    assert fit2.summary == fit.summary
+    assert np.array_equal(fit2.fit[train], fit.fit[train])
+
+
+def test_unseen_or_missing_levels_take_the_average_effect():
+    cov = pd.DataFrame({"g": ["a", "b", "a", "b", "c", None], "x": [1.0, 2.0, 3.0, np.nan,
+                                                                      5.0, np.nan]})
+    train = np.array([True, True, True, True, False, False])
+    Z, names = covariate_matrix(cov, train)
+    assert names == ["g=b", "x"]
+    assert Z[4, 0] == Z[5, 0] == 0.5  # share of "b" among training rows
+    assert Z[3, 1] == Z[5, 1] == 2.0  # training mean of x
+
+
+def test_read_covariates_file_and_columns(tmp_path):
+    path = tmp_path / "pheno.csv"
+    path.write_text("id,W,sex,batch\ns1,1.5,F,x\ns0,2.0,M,y\nzz,3,F,x\n")
+    table = read_covariates(str(path) + ":sex", ["s0", "s1", "s2"])
+    assert list(table.columns) == ["sex"] and table["sex"].tolist()[:2] == ["M", "F"]
+    assert pd.isna(table.loc["s2", "sex"])
+    with pytest.raises(DataError, match="no column 'age'"):
+        read_covariates(str(path) + ":age", ["s0"])
+    with pytest.raises(DataError, match="none of its ids"):
+        read_covariates(path, ["q"])
+
+
+def test_design_key_is_empty_without_design_effects():
+    records, _, _ = _records()
+    assert design_key(None, None, ["Y"]) == {}
+    assert design_key(None, records, ["other"]) == {}
+    assert design_key(None, records, ["Y"])["trials"]
+
+
+# ------------------------------------------------------------------ end to end (spy tests)
+
+
+def _run(tmp_path: Path, name: str, **kwargs) -> Path:
+    config = RunConfig(models=["target-spy"], dataset="design", out=tmp_path / name,
+                       cache_dir=tmp_path / "cache", n_threads=1, maf=0.0, **kwargs)
+    summary = execute(plan_run(config, ENV.get_registry()), executor=InlineExecutor(), env=ENV)
+    assert not summary.failed, summary.failed[0]["error"]
+    return summary.run_dir
+
+
+def _by_fold(run_dir: Path) -> dict[tuple[str, int], dict]:
+    return {(r["traits"][0], r["fold"]): r for r in ResultStore(run_dir).records()}
+
+
+def test_test_rows_never_shape_the_design_estimates(tmp_path):
+    design_spy.FITTED.clear()
+    plain = _run(tmp_path, "plain", traits=["W", "Y"])
+    fitted_plain = list(design_spy.FITTED)
+    folds = FoldPlan.load(next((plain / "folds").glob("*.csv")), 5, 0)
+    test0 = np.flatnonzero(folds.test_mask(0, 0))
+    design_spy.FITTED.clear()
+    perturbed = _run(tmp_path, "perturbed", traits=["W", "Y"],
+                     dataset_options={"perturb": ",".join(map(str, test0))})
+    a, b = _by_fold(plain), _by_fold(perturbed)
+    for trait in ("W", "Y"):
+        # fold 0: its test rows were changed, yet the estimates and training targets are not
+        assert a[trait, 0]["design_fit"] == b[trait, 0]["design_fit"]
+        assert a[trait, 0]["metrics"][trait]["n_train"] == b[trait, 0]["metrics"][trait]["n_train"]
+        assert (a[trait, 0]["predictions"][trait]["y_true"]
+                != b[trait, 0]["predictions"][trait]["y_true"])  # the test targets did change
+        # another fold trains on the changed rows: its estimates move (the spy can fail)
+        assert a[trait, 1]["design_fit"] != b[trait, 1]["design_fit"]
+    seen_a = [e for e in fitted_plain if not set(e["fit"]) & set(test0)]
+    seen_b = [e for e in design_spy.FITTED if not set(e["fit"]) & set(test0)]
+    assert len(seen_a) == len(seen_b) == 2  # fold 0 of W and of Y
+    assert [e["Y"] for e in seen_a] == [e["Y"] for e in seen_b]
+    for event in design_spy.FITTED:  # and the test fold never reaches fit
+        assert not set(event["fit"]) & set(event["predict"])
+    rec = a["Y", 0]
+    assert rec["design"]["trials"] and rec["design"]["covariates"] == ["sex"]
+    assert rec["design_fit"]["trials"]["Y"]["effects"]["t0"] > 5  # a large trial effect
+    assert "design effects" in (plain / "leaderboard.md").read_text()
+
+
+def test_design_none_keeps_the_v1_key_and_scores_plain_targets(tmp_path):
+    on = _by_fold(_run(tmp_path, "on", traits=["Y"]))
+    off_dir = _run(tmp_path, "off", traits=["Y"], covariates="none", trials="none")
+    off = _by_fold(off_dir)
+    assert "design" not in off["Y", 0] and "design_fit" not in off["Y", 0]
+    assert on["Y", 0]["unit_id"] != off["Y", 0]["unit_id"]
+    run = json.loads((off_dir / "run.json").read_text())
+    assert "design" not in run["run_config"]
+    assert "--covariates none --trials none" in run_command_of(off_dir)
+    # without design effects the unit's key is exactly the one it had before they existed
+    from gpbench.running.units import KEY_FIELDS, PROTOCOL_VERSION, config_hash
+
+    v1 = {"protocol_version": PROTOCOL_VERSION, **{f: off["Y", 0][f] for f in KEY_FIELDS}}
+    assert config_hash(v1) == off["Y", 0]["config_hash"]
+    # plain means are scored without design effects, trial-adjusted targets with them
+    ds = design_spy.design_dataset(type("C", (), {"options": {}})())
+    sample = off["Y", 0]["predictions"]["Y"]["sample"][0]
+    assert off["Y", 0]["predictions"]["Y"]["y_true"][0] == ds.traits.loc[sample, "Y"]
+    assert on["Y", 0]["predictions"]["Y"]["y_true"][0] != ds.traits.loc[sample, "Y"]
+
+
+def run_command_of(run_dir: Path) -> str:
+    from gpbench.running.runconfig import read_run, run_command
+
+    return run_command(read_run(run_dir))
+
+
+def test_a_covariate_file_replaces_the_declared_covariates(tmp_path):
+    path = tmp_path / "cov.csv"
+    path.write_text("sample,batch\n" + "".join(f"s{i},{i % 3}\n" for i in range(60)))
+    rec = _by_fold(_run(tmp_path, "file", traits=["W"], covariates=str(path)))["W", 0]
+    assert rec["design"]["covariates"] == ["batch"]
+    assert list(rec["design_fit"]["covariates"]["W"]["effects"]) == ["batch"]
+
+
+def test_parsed_cache_keeps_covariates_and_trial_records():
+    from gpbench.data.datasource import Parsed, _from_arrays, _to_arrays
+
+    ds = design_spy.design_dataset(type("C", (), {"options": {}})())
+    parsed = Parsed(ds.genotypes, ds.traits, ds.markers,
+                    covariates=pd.DataFrame({"sex": ds.covariates["sex"],
+                                             "age": np.arange(60.0)}),
+                    trial_records=ds.trial_records)
+    back = _from_arrays(_to_arrays(parsed))
+    assert back.covariates["sex"].tolist() == parsed.covariates["sex"].tolist()
+    assert np.array_equal(back.covariates["age"], parsed.covariates["age"])
+    pd.testing.assert_frame_equal(back.trial_records, parsed.trial_records)
