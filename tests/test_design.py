@@ -226,3 +226,26 @@ def test_parsed_cache_keeps_covariates_and_trial_records():
     assert back.covariates["sex"].tolist() == parsed.covariates["sex"].tolist()
     assert np.array_equal(back.covariates["age"], parsed.covariates["age"])
     pd.testing.assert_frame_equal(back.trial_records, parsed.trial_records)
+
+
+def test_trial_effects_sum_to_zero_within_each_connected_group():
+    # trials a, b share individuals; c, d share others; no individual links the two groups
+    records = pd.DataFrame({"sample": ["s0", "s0", "s1", "s1", "s2", "s2", "s3", "s3"],
+                            "trial": ["a", "b", "a", "b", "c", "d", "c", "d"], "trait": "Y",
+                            "value": [1.0, 3.0, 2.0, 4.5, 10.0, 4.0, 12.0, 7.0]})
+    _, effects, _ = trial_targets(records, ["s0", "s1", "s2", "s3"], np.ones(4, bool))
+    assert effects["a"] + effects["b"] == pytest.approx(0, abs=1e-12)
+    assert effects["c"] + effects["d"] == pytest.approx(0, abs=1e-12)
+    assert effects["b"] - effects["a"] == pytest.approx(2.25)  # the mean within-line gap
+
+
+@pytest.mark.parametrize("design", ["on", "off"])
+def test_verify_replans_a_run_with_the_design_it_was_made_with(tmp_path, design):
+    from gpbench.running.verify import verify_run
+
+    off = {"covariates": "none", "trials": "none"} if design == "off" else {}
+    run_dir = _run(tmp_path, design, traits=["Y"], **off)
+    result = verify_run(run_dir, sample=None, cache_dir=tmp_path / "cache",
+                        executor=InlineExecutor(), env=ENV)
+    assert result.candidates == 5 and len(result.checks) == 5
+    assert all(c.max_abs_diff == 0 for c in result.checks)

@@ -134,6 +134,33 @@ def covariate_effects(Z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndar
     return np.linalg.lstsq(A, y[rows], rcond=None)[0]
 
 
+def _two_way(ind: np.ndarray, trial: np.ndarray, v: np.ndarray, n_ind: int,
+             n_trial: int) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares trial effects ``b`` and individual effects ``a`` of ``v ~ a[ind] +
+    b[trial]``, with ``b`` summing to zero within each connected group of trials.
+
+    The individuals are absorbed: ``(D_t - N' D_i^-1 N) b = s_t - N' (s_i / n_i)``. That
+    matrix is singular exactly along the groups' indicator vectors, and the right side sums to
+    zero within each group, so adding each group's ``1 1'`` gives a regular system whose one
+    solution is the sum-to-zero least-squares one (a direct solve: soynam has ~1,700 trials).
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    N = sparse.csr_matrix((np.ones(len(v)), (ind, trial)), shape=(n_ind, n_trial))
+    n_i = np.asarray(N.sum(1)).ravel()
+    n_t = np.asarray(N.sum(0)).ravel()
+    s_i = np.bincount(ind, weights=v, minlength=n_ind)
+    s_t = np.bincount(trial, weights=v, minlength=n_trial)
+    scaled = sparse.diags(1.0 / n_i) @ N
+    C = np.diag(n_t) - (N.T @ scaled).toarray()
+    _, group = connected_components(sparse.csr_matrix(N.T @ N), directed=False)
+    C += (group[:, None] == group[None, :]).astype(float)
+    b = np.linalg.solve(C, s_t - N.T @ (s_i / n_i))
+    a = (s_i - N @ b) / n_i
+    return b, a
+
+
 def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
                   train: np.ndarray) -> tuple[np.ndarray, dict[str, float], dict[str, int]]:
     """Targets of one trait from its records (columns ``sample``, ``trial``, ``value``).
@@ -152,18 +179,7 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
     ind_key = np.where(pos >= 0, pos.astype(str), np.char.add("x:", names))
     inds, ind_idx = np.unique(ind_key[is_train], return_inverse=True)
     trials, trial_idx = np.unique(trial[is_train], return_inverse=True)
-    n_ind, n_trial = len(inds), len(trials)
-    v = value[is_train]
-    counts = np.zeros((n_ind, n_trial))
-    np.add.at(counts, (ind_idx, trial_idx), 1.0)
-    n_i, n_t = counts.sum(1), counts.sum(0)
-    sum_i = np.bincount(ind_idx, weights=v, minlength=n_ind)
-    sum_t = np.bincount(trial_idx, weights=v, minlength=n_trial)
-    # absorb the individuals: (D_t - N' D_i^-1 N) b = s_t - N' (s_i / n_i); its minimum-norm
-    # solution sums to zero within each connected group of trials
-    C = np.diag(n_t) - counts.T @ (counts / n_i[:, None])
-    b = np.linalg.lstsq(C, sum_t - counts.T @ (sum_i / n_i), rcond=None)[0]
-    a = (sum_i - counts @ b) / n_i
+    b, a = _two_way(ind_idx, trial_idx, value[is_train], len(inds), len(trials))
     target = np.full(len(sample_ids), np.nan)
     is_row = np.char.startswith(inds.astype(str), "x:")
     rows = np.array([int(k) for k in inds[~is_row]], dtype=np.int64)
@@ -183,7 +199,7 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
     info = {"train_records": int(is_train.sum()), "test_records": int(test_rec.sum()),
             "test_records_dropped": int((~known).sum()),
             "test_samples_without_target": int(np.isnan(target[tested]).sum()),
-            "trials": n_trial}
+            "trials": len(trials)}
     return target, effect, info
 
 

@@ -87,7 +87,12 @@ def run_config_from(run: dict[str, Any], models: Sequence[str], out: Path,
               if tune else None),
         device=rc.get("device", "auto"), inner_fraction=rc.get("inner_fraction", 0.2),
         published_folds=bool(rc.get("published_folds")), maf=rc.get("maf", 0.01),
-        min_call_rate=rc.get("min_call_rate", 0.5), cv=rc.get("cv", "random"))
+        min_call_rate=rc.get("min_call_rate", 0.5),
+        # a run that recorded no design effects ran without them (the v1 protocol, e.g. a
+        # board committed before they existed): replan it so, whatever the dataset declares
+        covariates=(rc.get("covariates") or "auto") if rc.get("design") else "none",
+        trials=(rc.get("trials") or "auto") if rc.get("design") else "none",
+        cv=rc.get("cv", "random"))
 
 
 def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
