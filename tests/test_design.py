@@ -249,3 +249,27 @@ def test_verify_replans_a_run_with_the_design_it_was_made_with(tmp_path, design)
                         executor=InlineExecutor(), env=ENV)
     assert result.candidates == 5 and len(result.checks) == 5
     assert all(c.max_abs_diff == 0 for c in result.checks)
+
+
+def test_own_files_take_covariates_from_a_column_of_the_phenotype_file(tmp_path, monkeypatch):
+    from gpbench.cli import main
+    from gpbench_files.writers import write_matrix, write_phenotypes
+    from tests.own_data import cross, with_checkout_plugins
+
+    with_checkout_plugins(monkeypatch, tmp_path / "dist")
+    ids, dos, markers, traits = cross(40, 30, seed=2)
+    traits = traits.iloc[:, :1].copy()
+    sex = np.where(np.arange(40) % 2 == 0, "F", "M")
+    traits.iloc[:, 0] += np.where(sex == "M", 10.0, 0.0)
+    traits["sex"] = sex
+    geno = write_matrix(tmp_path / "g.tsv", ids, dos, markers, sep="\t")
+    pheno = write_phenotypes(tmp_path / "p.csv", traits, id_name="line")
+    out = tmp_path / "run"
+    assert main(["run", "--geno", str(geno), "--pheno", str(pheno), "--id-column", "line",
+                 "--ignore-columns", "sex", "--covariates", f"{pheno}:sex", "--models",
+                 "ridge", "--folds", "2", "--out", str(out), "--no-report"]) == 0
+    records = ResultStore(out).records()
+    assert len(records) == 2 and all(r["design"]["covariates"] == ["sex"] for r in records)
+    effect = records[0]["design_fit"]["covariates"][traits.columns[0]]["effects"]["sex=M"]
+    assert 8 < effect < 12
+    assert f"--covariates {pheno}:sex" in run_command_of(out)
