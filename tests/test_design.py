@@ -273,3 +273,13 @@ def test_own_files_take_covariates_from_a_column_of_the_phenotype_file(tmp_path,
     effect = records[0]["design_fit"]["covariates"][traits.columns[0]]["effects"]["sex=M"]
     assert 8 < effect < 12
     assert f"--covariates {pheno}:sex" in run_command_of(out)
+
+
+def test_declared_covariates_are_aligned_by_sample_id():
+    from gpbench.running.design import design_inputs
+
+    ds = design_spy.design_dataset(type("C", (), {"options": {}})())
+    shuffled = ds.covariates.iloc[::-1]
+    cov, _ = design_inputs(type("D", (), {"covariates": shuffled, "sample_ids": ds.sample_ids,
+                                          "trial_records": None})())
+    assert cov["sex"].tolist() == ds.covariates["sex"].tolist()

@@ -275,6 +275,8 @@ def design_inputs(ds: Dataset, covariates: str = "auto",
         raise DataError(f"--trials takes auto or none, got {trials!r}")
     if covariates == "auto":
         cov = ds.covariates
+        if cov is not None:  # aligned by sample id, whatever order the plugin built it in
+            cov = cov.set_axis([str(i) for i in cov.index]).reindex(ds.sample_ids)
     elif covariates == "none":
         cov = None
     else:
