@@ -20,7 +20,9 @@ from gpbench.api.errors import GpbenchError
 # compared field by field; "models" and "model_options" are merged instead (models may be added)
 FIELDS = ("dataset", "dataset_options", "dataset_checksum", "traits", "k", "seed", "repeats",
           "inner_fraction", "tune", "device", "device_kind", "fold_sha256", "maf",
-          "min_call_rate", "cv", "design", "covariates", "trials")
+          "min_call_rate", "cv", "design")
+# "covariates" and "trials" (the flags, kept for the reproduce command) are not compared: what
+# they select is "design", and a v1 run replanned with "none" must stay compatible
 
 
 class RunConfigMismatch(GpbenchError):
