@@ -48,7 +48,8 @@ def _refs() -> tuple[dict, ...]:
 def parse(files: dict[str, Path]) -> Parsed:
     """``mice.X`` (0/1/2, row names = ids) joined by name to ``mice.pheno$SUBJECT.NAME``;
     marker chromosome and position from ``mice.map``; each animal's ``cage`` is offered as a
-    grouping (``--cv group:cage``: cage-mates share an environment); ``GENDER`` (F/M) as the covariate."""
+    grouping (``--cv group:cage``: cage-mates share an environment); ``GENDER`` (F/M) as the
+    covariate."""
     objs = read_r(files["mice.RData"])
     X, pheno, cmap = objs["mice.X"], objs["mice.pheno"], objs["mice.map"]
     expected = {"SUBJECT.NAME", *TRAITS, *COVARIATES}

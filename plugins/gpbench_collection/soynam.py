@@ -10,8 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gpbench import (DataError, DatasetDeclaration, Parsed, aggregate_mean, join_by_id, read_r,
-                     trial_records)
+from gpbench import (
+    DataError,
+    DatasetDeclaration,
+    Parsed,
+    aggregate_mean,
+    join_by_id,
+    read_r,
+    trial_records,
+)
 
 from ._rvalues import float32_matrix
 from .nam import fill_nonsegregating

@@ -29,8 +29,8 @@ from scipy import stats
 from tabulate import tabulate
 
 from gpbench.boards.derive import UNTRUSTED, derive_all
-from gpbench.running.protocol import RANDOM, describe_scheme
 from gpbench.running.design import describe
+from gpbench.running.protocol import RANDOM, describe_scheme
 from gpbench.running.runconfig import read_run, run_command
 from gpbench.storage.records import ResultStore
 
@@ -478,11 +478,10 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
             f"a model whose R² is significantly below the best (adjusted p < {ALPHA}); no mark "
             "means the folds cannot tell the two apart, not that they are equivalent. – : not "
             "defined (e.g. one fold). n fit: training rows the final model was fitted on "
-            "(mean over folds; "
-            "see docs/protocol.md, \"What each model trains on\"). fit s: mean seconds per fit (tuning "
-            "included). Overall: mean R² over the traits where the model is ranked, sorted by "
-            "it (models ranked on fewer traits below), with the mean rank beside. Published "
-            "figures are not results of this run.", ""]
+            "(mean over folds; see docs/protocol.md, \"What each model trains on\"). fit s: "
+            "mean seconds per fit (tuning included). Overall: mean R² over the traits where the "
+            "model is ranked, sorted by it (models ranked on fewer traits below), with the mean "
+            "rank beside. Published figures are not results of this run.", ""]
     if n_stray:
         out += [f"{n_stray} result file(s) in results/ belong to no unit listed in run.json "
                 "(another configuration or stale plugin code) and were ignored.", ""]
