@@ -26,12 +26,17 @@ for BayesB/C that is the mean of ``b_j d_j`` (the effect in the model), not of t
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gpbench import GpbenchError, ModelContext
+
+from .convergence import summarise, tracked_rows
+
+log = logging.getLogger("gpbench.bayes")
 
 COMMON = {"n_iter": 3000, "burn_in": 1000, "thin": 5, "r2": 0.5, "df0": 5.0, "seed": None}
 """Options every model of the family has (``seed: None`` = the host's seed)."""
@@ -147,15 +152,18 @@ class BayesianRegression:
                    else float(o["lambda"]) ** 2)
         lambda_shape = float(o.get("lambda_shape", 1.1))
         seed = int(self.ctx.seed if o["seed"] is None else o["seed"])
+        n_iter, burn_in, thin = int(o["n_iter"]), int(o["burn_in"]), int(o["thin"])
+        n_keep = n_iter // thin - burn_in // thin  # iterations i > burn_in with i % thin == 0
+        track = tracked_rows(n)
+        var_g_draws, g_draws = np.zeros(n_keep), np.zeros((n_keep, len(track)))
 
         post_b, post_mu, stats = gibbs(
-            Xt, xm, x2, ys, MODEL_CODES[self.kind], int(o["n_iter"]), int(o["burn_in"]),
-            int(o["thin"]), seed,
+            Xt, xm, x2, ys, MODEL_CODES[self.kind], n_iter, burn_in, thin, seed,
             RESIDUAL_DF0, s0_e, var_e0, o.get("var_e") is not None,
             df0, s0, var_b0, o.get("var_b") is not None, SCALE_SHAPE0, (SCALE_SHAPE0 - 1) / s0,
             prob_in, counts * prob_in, counts * (1 - prob_in), bool(o.get("fix_prob_in", False)),
             lambda2, lambda_shape, (lambda_shape - 1) / lambda2, bool(o.get("fix_lambda", False)),
-            min_abs)
+            min_abs, track, var_g_draws, g_draws)
         self.coef, self.intercept, self.xm = post_b / scale, float(post_mu) / scale, xm
         var_e, var_b, p_in, lam, ratio, s_scale, n_saved = (float(s) for s in stats)
         v = scale * scale  # variances back on y's scale (exact)
@@ -169,6 +177,10 @@ class BayesianRegression:
             info["prob_in"] = p_in
         if self.kind == "bl":
             info["lambda"] = lam
+        # ESS and Geweke's z are scale-free: the traces stay on the chain's scale
+        info.update(summarise(var_g_draws, g_draws))
+        for warning in info.get("warnings", ()):
+            log.warning("%s: %s", self.kind, warning)
         self.fit_info = info
         return self
 

@@ -75,8 +75,10 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
           df0_e, S0_e, var_e0, fix_var_e,
           df0, S0, var_b0, fix_var_b, shape0, rate0,
           prob_in0, counts_in, counts_out, fix_prob_in,
-          lambda2_0, lambda_shape, lambda_rate, fix_lambda, min_abs):
-    """Run the chain; return posterior means and averaged hyper-parameters.
+          lambda2_0, lambda_shape, lambda_rate, fix_lambda, min_abs,
+          track, var_g_draws, g_draws):
+    """Run the chain; return posterior means and averaged hyper-parameters, and fill the
+    traces that ``convergence.py`` summarises.
 
     Args:
         Xt: ``(p, n)`` genotypes (rows = markers), any numeric dtype, not centred.
@@ -99,6 +101,11 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
             as ``min_abs`` (BGLR's ``minAbsBeta``, which keeps BL's ``1 / |b_j|`` finite); the
             residuals keep the drawn value. The one step that does not scale with ``y``: the
             caller sets it on ``y``'s scale (``models.py``).
+        track: indices of the training rows whose genetic values are kept per saved draw.
+        var_g_draws, g_draws: ``(n_saved,)`` and ``(n_saved, len(track))`` outputs: per saved
+            draw, the variance over all training rows of the genetic values ``y - mu - e``
+            (the fitted marker part, read off the residuals: no random number is drawn, so
+            the chain is the same with or without them) and those of the tracked rows.
 
     Returns:
         ``(post_b, post_mu, stats)`` with ``post_b`` the posterior mean of the marker effects
@@ -253,6 +260,18 @@ def gibbs(Xt, xm, x2, y, model, n_iter, burn_in, thin, seed,
                 eff = b[j] * d[j] if (model == BAYES_B or model == BAYES_C) else b[j]
                 post_b[j] += (eff - post_b[j]) * w
             post_mu += (mu - post_mu) * w
+            # genetic values of the training rows, y - mu - e (no random number drawn)
+            g_sum = 0.0
+            for i in range(n):
+                g_sum += y[i] - mu - e[i]
+            g_mean = g_sum / n
+            g_ss = 0.0
+            for i in range(n):
+                g_dev = y[i] - mu - e[i] - g_mean
+                g_ss += g_dev * g_dev
+            var_g_draws[n_saved - 1] = g_ss / n
+            for k in range(track.shape[0]):
+                g_draws[n_saved - 1, k] = y[track[k]] - mu - e[track[k]]
             if model == BL:
                 vb_mean = 0.0
                 for j in range(p):
