@@ -126,7 +126,9 @@ class LightGBMModel:
     def _dataset(self, X: np.ndarray, y: np.ndarray) -> lgb.Dataset:
         return lgb.Dataset(X, y, free_raw_data=True,
                            params={"max_bin": int(self.o["max_bin"]), "verbosity": -1,
-                                   "feature_pre_filter": False})
+                                   "feature_pre_filter": False,
+                                   # binning too runs on the unit's threads, not every core
+                                   "num_threads": max(1, int(self.ctx.n_threads or 1))})
 
     def fit(self, X: np.ndarray, Y: np.ndarray,
             valid: tuple[np.ndarray, np.ndarray] | None = None) -> LightGBMModel:

@@ -86,9 +86,10 @@ class XGBoostModel:
         zt, zv = (yt - self.y_mean) / self.y_sd, (yv - self.y_mean) / self.y_sd
         var_v = float(np.var(zv)) or 1.0
         params = self._params()
-        max_bin = int(self.o["max_bin"])
-        dtrain = xgb.QuantileDMatrix(Xt, zt, max_bin=max_bin)
-        dvalid = xgb.QuantileDMatrix(Xv, zv, ref=dtrain, max_bin=max_bin)
+        max_bin, nthread = int(self.o["max_bin"]), params["nthread"]
+        # the matrices get the unit's thread count too (their default is every core)
+        dtrain = xgb.QuantileDMatrix(Xt, zt, max_bin=max_bin, nthread=nthread)
+        dvalid = xgb.QuantileDMatrix(Xv, zv, ref=dtrain, max_bin=max_bin, nthread=nthread)
         callbacks = []
         if self.ctx.report is not None:
             callbacks.append(_report_callback(xgb, self.ctx.report, int(self.o["report_every"]),
@@ -104,7 +105,7 @@ class XGBoostModel:
         if refit > 0:
             n_rounds = max(1, int(round(best * refit)))
             dall = xgb.QuantileDMatrix(np.concatenate([Xt, Xv]), np.concatenate([zt, zv]),
-                                       max_bin=max_bin)
+                                       max_bin=max_bin, nthread=nthread)
             booster = xgb.train(params, dall, num_boost_round=n_rounds)
         self.booster, self.n_rounds = booster, n_rounds
         self.fit_info = {
@@ -117,7 +118,8 @@ class XGBoostModel:
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        d = _xgboost().DMatrix(np.asarray(X, np.float32))
+        d = _xgboost().DMatrix(np.asarray(X, np.float32),
+                               nthread=max(1, int(self.ctx.n_threads or 1)))
         z = self.booster.predict(d, iteration_range=(0, self.n_rounds))
         return (z * self.y_sd + self.y_mean).reshape(-1, 1)
 
