@@ -87,6 +87,16 @@ def _files_options(geno: Path, pheno: Path | None, id_column: str | None,
     return opts
 
 
+def _fractions(text: str) -> tuple[float, ...]:
+    """``--train-fraction 0.1,0.5,1``: shares of the training fold (range checked by the plan)."""
+    try:
+        return tuple(float(part) for part in _csv(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers, e.g. 0.1,0.2,0.4,0.7,1.0"
+        ) from None
+
+
 def _folds(text: str) -> int | str:
     """``--folds``: a number of folds, or ``published``."""
     if text.strip().lower() == "published":
@@ -178,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="auto (default): where a dataset has per-trial records (barley), "
                           "estimate trial effects on each training fold's records and score "
                           "trial-adjusted targets; none: plain means as in the v1 protocol")
+    run.add_argument("--train-fraction", type=_fractions, default=(1.0,), metavar="F1,F2,...",
+                     help="also fit each unit on these shares of its training fold (nested "
+                     "subsets, the same test fold) for a learning curve, e.g. "
+                     "0.1,0.2,0.4,0.7,1.0 (default 1.0: the whole fold)")
     run.add_argument("--tune", type=int, default=0, metavar="N",
                      help="N Optuna trials inside each outer training fold (default 0: "
                      "defaults)")
@@ -432,7 +446,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         unit_timeout=args.unit_timeout,
         n_threads=args.threads,
         device=args.device, maf=args.maf, min_call_rate=args.min_call_rate,
-        covariates=args.covariates, trials=args.trials, cv=args.cv)
+        covariates=args.covariates, trials=args.trials, cv=args.cv,
+        train_fractions=args.train_fraction)
     if is_multi_dataset(args.dataset):
         return _cmd_run_many(args, config, registry)
     plan = plan_run(config, registry)

@@ -3,10 +3,12 @@
 Markers lie along chromosomes; each segregant inherits runs of one parent's alleles with
 crossovers placed by a genetic map, so neighbouring markers are in linkage (as in BYxRM).
 Traits share additive QTL (so they correlate) and have pairwise epistatic QTL; a few values are
-missing. Everything is deterministic from ``seed``; the default size builds in well under a
-second. Options (``--dataset-option key=value``): ``n_strains``, ``n_markers``, ``n_chrom``,
-``n_traits``, ``n_qtl``, ``h2``, ``missing`` (share of missing phenotypes), ``missing_geno``
-(share of missing genotype calls: genotypes become float32 with NaN), ``seed``.
+missing. The true genetic values (before noise) are the dataset's ``truth``, which boards
+score predictions against. Everything is deterministic from ``seed``; the default size builds
+in well under a second. Options (``--dataset-option key=value``): ``n_strains``,
+``n_markers``, ``n_chrom``, ``n_traits``, ``n_qtl``, ``h2``, ``missing`` (share of missing
+phenotypes), ``missing_geno`` (share of missing genotype calls: genotypes become float32 with
+NaN), ``seed``.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def simulate(**overrides: Any) -> Dataset:
     n_qtl = int(o["n_qtl"])
     shared = rng.choice(p, size=n_qtl, replace=False)
     base = rng.normal(size=n_qtl)
-    traits = {}
+    traits, truth = {}, {}
     for j in range(t):
         eff = base * rng.uniform(0.3, 1.0) + rng.normal(scale=0.6, size=n_qtl)
         private = rng.choice(p, size=max(1, n_qtl // 3), replace=False)
@@ -98,6 +100,7 @@ def simulate(**overrides: Any) -> Dataset:
         epi = sum(Xs[:, a] * Xs[:, b] for a, b in pairs)
         g = (1 - o["epistasis"]) * g / g.std() + o["epistasis"] * epi / (np.std(epi) + 1e-9)
         g = g / g.std()
+        truth[f"trait{j + 1}"] = g
         e = rng.normal(scale=np.sqrt((1 - o["h2"]) / o["h2"]), size=n)
         y = g + e
         y[rng.random(n) < o["missing"]] = np.nan
@@ -115,7 +118,8 @@ def simulate(**overrides: Any) -> Dataset:
     version = "sim-1:" + ",".join(f"{k}={o[k]:g}" for k in sorted(o)
                                   if k != "missing_geno" or o[k])
     return Dataset("sim", genotypes, frame, markers, version, digest,
-                   "simulated by gpbench_sim (no citation needed)")
+                   "simulated by gpbench_sim (no citation needed)",
+                   truth=pd.DataFrame(truth, index=frame.index))
 
 
 def _load(config: DataConfig) -> Dataset:

@@ -44,6 +44,9 @@ class Dataset:
             ``value``; a sample may be outside the dataset, e.g. a check variety), or
             ``None``. The host estimates trial effects on each training fold's records and
             adjusts the targets of the traits they cover.
+        truth: the true genetic values where the data are simulated (same index as
+            ``traits``, a column per trait it knows), or ``None``; boards score predictions
+            against them too (:mod:`gpbench.boards.truth`). Never shown to a model.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Dataset:
     groups: pd.DataFrame | None = None
     covariates: pd.DataFrame | None = None
     trial_records: pd.DataFrame | None = None
+    truth: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         n, p = self.genotypes.shape
@@ -72,6 +76,9 @@ class Dataset:
         if self.traits.index.has_duplicates:
             dup = self.traits.index[self.traits.index.duplicated()].unique()[:5].tolist()
             raise ValueError(f"dataset {self.name!r}: duplicate sample ids {dup}")
+        if self.truth is not None and not self.truth.index.equals(self.traits.index):
+            raise ValueError(f"dataset {self.name!r}: the true genetic values' samples differ "
+                             "from the phenotypes'; index them by the same sample ids")
 
     @property
     def sample_ids(self) -> list[str]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gpbench.boards.curves import curve_frame
 from gpbench.boards.leaderboard import (
     expected_folds,
     fold_table,
@@ -125,7 +126,8 @@ def run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
 
 def write_run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
                      out_dir: Path, reference: str | None = None) -> list[Path]:
-    """Write ``run_tables`` into ``out_dir``: CSV + LaTeX, the per-fold table as CSV only."""
+    """Write ``run_tables`` into ``out_dir``: CSV + LaTeX, the per-fold table as CSV only, and
+    for a learning-curve run (``--train-fraction``) its per-share, per-fold ``curves.csv``."""
     tables = run_tables(run, records, reference)
     name = (run.get("dataset") or {}).get("name", "run")
     paths = write_table(tables["traits"], out_dir, "traits",
@@ -133,6 +135,9 @@ def write_run_tables(run: dict[str, Any], records: Sequence[dict[str, Any]],
     paths += write_table(tables["overall"], out_dir, "overall",
                          caption=f"Models over all traits of {name}")
     paths += write_table(tables["folds"], out_dir, "folds", latex=False)
+    curves = curve_frame(records)
+    if curves["fraction"].nunique() > 1:  # a learning-curve run: every share, per fold
+        paths += write_table(curves, out_dir, "curves", latex=False)
     return paths
 
 

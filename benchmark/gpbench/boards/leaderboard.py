@@ -28,7 +28,9 @@ import pandas as pd
 from scipy import stats
 from tabulate import tabulate
 
+from gpbench.boards.curves import at_full_size, curve_section
 from gpbench.boards.derive import UNTRUSTED, derive_all
+from gpbench.boards.truth import truth_section
 from gpbench.running.design import describe
 from gpbench.running.protocol import RANDOM, describe_scheme
 from gpbench.running.runconfig import read_run, run_command
@@ -60,9 +62,10 @@ def model_label(rec: dict[str, Any]) -> str:
 
 
 def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per (model, trait, repeat, fold) of successful units."""
+    """One row per (model, trait, repeat, fold) of successful units (at the largest training
+    share of a learning-curve run: :func:`~gpbench.boards.curves.at_full_size`)."""
     rows = []
-    for rec in records:
+    for rec in at_full_size(records):
         if rec.get("status") != "ok":
             continue
         timing = rec.get("timing") or {}
@@ -438,6 +441,8 @@ def render(run: dict[str, Any], records: list[dict[str, Any]], title: str = "Lea
         out += ["## Overall", "", tabulate(rows, headers=["model", "mean R²", "mean rank",
                                                            "traits ranked"],
                                            tablefmt="github", disable_numparse=True), ""]
+    out += truth_section(at_full_size(records))
+    out += curve_section(records)
     notes = sorted({f"- {model_label(r)}: {r['tuning_note']}" for r in records
                     if r.get("status") == "ok" and r.get("tuning_note")})
     if notes:
@@ -513,10 +518,11 @@ def fold_table(records: Iterable[dict[str, Any]], dataset: str | None = None) ->
     """One row per (trait, model, repeat, fold) of successful units, with the dataset name.
 
     ``n_fit`` (samples the model was fitted on) is filled where a record stores it, in its
-    per-trait metrics or at the top level; otherwise it is empty.
+    per-trait metrics or at the top level; otherwise it is empty. Only the largest training
+    share of a learning-curve run counts (:func:`~gpbench.boards.curves.at_full_size`).
     """
     rows = []
-    for rec in records:
+    for rec in at_full_size(records):
         if rec.get("status") != "ok":
             continue
         for trait, m in (rec.get("metrics") or {}).items():

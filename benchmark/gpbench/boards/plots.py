@@ -289,3 +289,40 @@ def reference_lines(fig: Figure) -> list[Line2D]:
     """The heritability reference lines drawn by ``leaderboard_chart`` (for checks and tests)."""
     return [line for ax in fig.axes for line in ax.get_lines() if line.get_gid() == "reference"]
 
+
+
+def training_size_curve(records: Iterable[dict[str, Any]], trait: str,
+                        metric: str = "r2") -> Figure:
+    """Accuracy against training size on ``trait``: per model, mean ``metric`` over folds
+    (``r2``, ``pcc``, or ``r_g`` against the true genetic values) at each share of the
+    training fold of a ``--train-fraction`` run, against the mean number of training samples
+    (log axis), with ± sd over folds as bars."""
+    from matplotlib.ticker import NullLocator
+
+    from gpbench.boards.curves import curve_frame
+
+    df = curve_frame(records)
+    df = df[(df.trait == trait) & np.isfinite(df[metric])]
+    labels = {"r2": "R² (phenotype)", "pcc": "r (phenotype)", "r_g": "r (true genetic value)",
+              "r2_g": "R² (true genetic value)"}
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=DPI, layout="constrained")
+    full = df[df.fraction == df.fraction.max()].groupby("model")[metric].mean()
+    models = list(full.sort_values(ascending=False).index)
+    for model, color in zip(models, _colors(len(models)), strict=True):
+        g = df[df.model == model].groupby("fraction")
+        x, y, sd = g["n_train"].mean(), g[metric].mean(), g[metric].std(ddof=1).fillna(0)
+        ax.errorbar(x, y, yerr=sd, marker="o", ms=4, lw=1.4, capsize=2, color=color,
+                    label=model)
+    if models:
+        ax.set_xscale("log")
+        sizes = sorted(df.groupby("fraction")["n_train"].mean())
+        ax.set_xticks(sizes, [f"{n:.0f}" for n in sizes])  # the sizes run, not powers of 10
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    else:
+        ax.text(0.5, 0.5, "no finished units", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel("training samples (mean over folds)")
+    ax.set_ylabel(f"{labels.get(metric, metric)} on outer test folds")
+    ax.set_title(f"{trait}: accuracy against training size", fontsize=10)
+    ax.grid(alpha=0.3)
+    return fig

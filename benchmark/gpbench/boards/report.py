@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gpbench.boards import plots
+from gpbench.boards.curves import at_full_size, curve_frame
 from gpbench.boards.leaderboard import (
     declared_reference,
     listed_records,
@@ -69,7 +70,9 @@ def write_report(run_dir: Path, out_dir: Path | None = None) -> Path:
     out_dir = Path(out_dir) if out_dir is not None else run_dir / "report"
     run, records, unreadable = load_run_files(run_dir)
     listed, _ = listed_records(run, records)
-    ok = [r for r in listed if r.get("status") == "ok"]  # failed units only reach the table
+    everything = [r for r in listed if r.get("status") == "ok"]  # failed: the table only
+    ok = at_full_size(everything)  # a learning-curve run's other shares: their own figure
+    sizes = curve_frame(everything)
     writer = _Writer(out_dir)
     md = [render(run, records, unreadable=unreadable,
                  reference=declared_reference()).rstrip(), "", "# Plots", ""]
@@ -108,6 +111,13 @@ def write_report(run_dir: Path, out_dir: Path | None = None) -> Path:
                 curves += [f"![{_alt(model)} learning curves{note}]({name})", ""]
         if curves:
             md += ["### Learning curves", "", *curves]
+        if sizes[sizes.trait == trait]["fraction"].nunique() > 1:
+            md += ["### Accuracy against training size", ""]
+            for metric in ("r2", "r_g"):
+                if sizes.loc[sizes.trait == trait, metric].notna().any():
+                    name = writer.save(plots.training_size_curve(everything, trait, metric),
+                                       "training_size", trait, metric)
+                    md += [f"![{_alt(trait)}: {metric} against training size]({name})", ""]
     md += ["Figures are drawn from the stored predictions and training histories of this run; "
            "nothing was refit. Heritability lines are published figures (reference rows above), "
            "not results of this run.", ""]

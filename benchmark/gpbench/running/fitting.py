@@ -19,7 +19,7 @@ from gpbench.api.errors import GpbenchError
 from gpbench.api.types import Dataset, ModelContext, ModelSpec
 from gpbench.data.preprocess import FoldPreprocessor
 from gpbench.running.design import DesignFit, design_inputs, design_key, fit_design
-from gpbench.running.protocol import FoldPlan, inner_validation_mask
+from gpbench.running.protocol import FoldPlan, inner_validation_mask, training_subset_mask
 
 if TYPE_CHECKING:  # annotations only: the runner imports this module, never the reverse
     from gpbench.running.units import Environment, Unit
@@ -68,8 +68,11 @@ def unit_data(unit: Unit, env: Environment) -> UnitData:
     if list(plan.assignment.index) != ds.sample_ids:
         raise GpbenchError("fold file samples do not match the dataset's samples")
     test = plan.test_mask(unit.repeat, unit.fold)
-    train = ~test
     ids = np.asarray(ds.sample_ids)
+    train = ~test
+    if unit.train_fraction < 1.0:  # a learning curve's point: a nested subset of the fold
+        train[train] = training_subset_mask(ids[train], unit.seed, unit.repeat, unit.fold,
+                                            unit.train_fraction)
     inner = np.zeros(len(ids), dtype=bool)
     inner[train] = inner_validation_mask(ids[train], unit.seed, unit.repeat, unit.fold,
                                          unit.inner_fraction)

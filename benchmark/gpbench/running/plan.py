@@ -74,6 +74,9 @@ class RunConfig:
     # reproduces the v1 protocol; --covariates may also name a covariate file
     covariates: str = "auto"
     trials: str = "auto"
+    # --train-fraction: each unit is also fitted on these shares of its training fold (nested
+    # subsets, the same test fold): a learning curve; (1.0,) is the whole fold only
+    train_fractions: tuple[float, ...] = (1.0,)
 
     def run_dir(self) -> Path:
         if self.out is not None:
@@ -157,6 +160,11 @@ def check_numbers(config: RunConfig) -> None:
          f"--min-call-rate must lie in [0, 1], got {config.min_call_rate}"),
         (0.0 < config.inner_fraction < 1.0,
          f"the inner validation fraction must lie in (0, 1), got {config.inner_fraction}"),
+        (all(0.0 < f <= 1.0 for f in config.train_fractions) and config.train_fractions,
+         "--train-fraction takes shares in (0, 1], e.g. 0.1,0.2,0.4,0.7,1.0; got "
+         f"{','.join(f'{f:g}' for f in config.train_fractions) or 'none'}"),
+        (len(set(config.train_fractions)) == len(config.train_fractions),
+         "--train-fraction names a share twice; list each once"),
         (config.tune is None or config.tune.n_trials >= 0,
          f"--tune must be 0 or more, got {config.tune.n_trials if config.tune else 0}"),
         (config.tune is None or config.tune.jobs >= 1,
@@ -322,6 +330,8 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
     run_config.update({k: v for k, v in (("design", design), ("covariates", config.covariates
                        if config.covariates != "auto" else None), ("trials", config.trials
                        if config.trials != "auto" else None)) if v})
+    if tuple(config.train_fractions) != (1.0,):  # absent otherwise: older run.json match
+        run_config["train_fractions"] = sorted(config.train_fractions)
     check_compatible(run_dir, run_config)  # before anything is written into run_dir
     fold_name = (f"{ds.name}-published-k{config.k}.csv" if config.published_folds
                  else f"{ds.name}-{config.fold_stem()}.csv")
@@ -349,21 +359,24 @@ def _plan_run(config: RunConfig, registry: Registry) -> Plan:
         uses = uses_of(registry, spec, options, context)
         dataset_version = registry.dataset(config.dataset).version
         groups = [tuple(traits)] if spec.multi_trait else [(t,) for t in traits]
-        for repeat in range(config.repeats):
-            for fold in range(config.k):
-                for group in groups:
-                    units.append(Unit(
-                        dataset=ds.name, data_config=data_config, dataset_checksum=ds.checksum,
-                        model=spec.name, options=dict(options),
-                        traits=group, repeat=repeat, fold=fold, k=config.k, seed=config.seed,
-                        fold_file=str(fold_file), fold_sha256=folds.sha256, tune=config.tune,
-                        n_threads=n_threads, device=kind if spec.accelerator else config.device,
-                        inner_fraction=config.inner_fraction, device_kind=kind,
-                        plugin=plugin, maf=config.maf, min_call_rate=config.min_call_rate,
-                        model_version=spec.version, uses=uses,
-                        dataset_version=dataset_version,
-                        design=design_key(covariates, records, group),
-                        covariates=covariates_setting, trials=config.trials, cv=config.cv))
+        for fraction in sorted(config.train_fractions, reverse=True):
+            for repeat in range(config.repeats):
+                for fold in range(config.k):
+                    for group in groups:
+                        units.append(Unit(
+                            dataset=ds.name, data_config=data_config,
+                            dataset_checksum=ds.checksum, model=spec.name,
+                            options=dict(options), traits=group, repeat=repeat, fold=fold,
+                            k=config.k, seed=config.seed, fold_file=str(fold_file),
+                            fold_sha256=folds.sha256, tune=config.tune, n_threads=n_threads,
+                            device=kind if spec.accelerator else config.device,
+                            inner_fraction=config.inner_fraction, device_kind=kind,
+                            plugin=plugin, maf=config.maf, min_call_rate=config.min_call_rate,
+                            model_version=spec.version, uses=uses,
+                            dataset_version=dataset_version, train_fraction=float(fraction),
+                            design=design_key(covariates, records, group),
+                            covariates=covariates_setting, trials=config.trials,
+                            cv=config.cv))
     refs = tuple(r for r in registry.dataset(config.dataset).references
                  if r.get("trait") in traits)
     info = registry.entry("dataset", config.dataset).plugin

@@ -207,3 +207,26 @@ def inner_validation_mask(train_ids: Sequence[str], seed: int, repeat: int, fold
     u = np.array([int.from_bytes(hashlib.blake2b(k, digest_size=8).digest(), "big")
                   for k in keys], dtype=np.float64) / 2.0**64
     return u < fraction
+
+
+def training_subset_mask(train_ids: Sequence[str], seed: int, repeat: int, fold: int,
+                         fraction: float) -> np.ndarray:
+    """Boolean mask over ``train_ids``: True for the first ``round(fraction * n)`` ids of a
+    seeded order (``--train-fraction``, learning curves).
+
+    The order is a hash of (seed, repeat, fold, sample id) salted apart from
+    :func:`inner_validation_mask`'s, so it is the same for every model and every trait, a
+    smaller fraction's subset lies inside a larger one's, and the inner validation split keeps
+    its share inside every subset. The test fold is never involved.
+    """
+    n = len(train_ids)
+    if fraction >= 1.0:
+        return np.ones(n, dtype=bool)
+    keys = [f"subset/{seed}/{repeat}/{fold}/{s}".encode() for s in train_ids]
+    u = np.array([int.from_bytes(hashlib.blake2b(k, digest_size=8).digest(), "big")
+                  for k in keys], dtype=np.uint64)
+    # ties are impossible in practice; the id breaks them so the order is total
+    order = np.lexsort((np.asarray([str(s) for s in train_ids]), u))
+    mask = np.zeros(n, dtype=bool)
+    mask[order[:round(fraction * n)]] = True
+    return mask

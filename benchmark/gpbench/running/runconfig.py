@@ -20,7 +20,7 @@ from gpbench.api.errors import GpbenchError
 # compared field by field; "models" and "model_options" are merged instead (models may be added)
 FIELDS = ("dataset", "dataset_options", "dataset_checksum", "traits", "k", "seed", "repeats",
           "inner_fraction", "tune", "device", "device_kind", "fold_sha256", "maf",
-          "min_call_rate", "cv", "design")
+          "min_call_rate", "cv", "design", "train_fractions")
 # "covariates" and "trials" (the flags, kept for the reproduce command) are not compared: what
 # they select is "design", and a v1 run replanned with "none" must stay compatible
 
@@ -147,6 +147,8 @@ def reproduce_command(config: Mapping[str, Any]) -> str:
             parts += ["--tune-jobs", str(tune["jobs"])]
     if config.get("device", "auto") != "auto":
         parts += ["--device", str(config["device"])]
+    if config.get("train_fractions"):
+        parts += ["--train-fraction", ",".join(f"{f:g}" for f in config["train_fractions"])]
     if config.get("maf", 0.01) != 0.01:
         parts += ["--maf", f"{config['maf']:g}"]
     if config.get("min_call_rate", 0.5) != 0.5:

@@ -97,6 +97,7 @@ def gpu_model() -> dict[str, str]:
 def record_header(unit: Unit) -> dict[str, Any]:
     """The fields every record of ``unit`` starts with, whoever writes it."""
     return {"unit_id": unit.unit_id, "config_hash": unit.config_hash, **unit.config(),
+            "train_fraction": unit.train_fraction,
             "plugin": dict(unit.plugin), "fold_file": Path(unit.fold_file).name,
             "cv": unit.cv}
 
@@ -176,6 +177,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
 
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, dict[str, list]] = {}
+    truth: dict[str, list] = {}  # true genetic values of a simulation, in prediction order
     y_test = Y[test]
     if d.design is not None:  # scored on the target, with the covariate part added back
         y_test = d.design.target[test]
@@ -192,6 +194,8 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         metrics[trait] = scores
         predictions[trait] = {"sample": ids[test][m].tolist(), "y_true": yt.tolist(),
                               "y_pred": yp.tolist()}
+        if ds.truth is not None and trait in ds.truth.columns:
+            truth[trait] = ds.truth[trait].to_numpy(dtype=np.float64)[test][m].tolist()
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
                 "timing": timing, "fit_info": info, "used_options": options,
                 "multi_trait": spec.multi_trait, "versions": _versions(d.plugin, spec.libraries),
@@ -201,4 +205,6 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
                 "n_valid": int(info.get("n_valid", 0 if valid_rows is None
                                         else valid_rows.sum())),
                 "data_release": ds.version})
+    if truth:
+        out["g_true"] = truth
     return out

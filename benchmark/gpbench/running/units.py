@@ -70,7 +70,7 @@ KEY_FIELDS = ("dataset", "dataset_version", "dataset_checksum", "dataset_options
               "fold_sha256", "tune", "inner_fraction", "maf", "min_call_rate", "device_kind")
 # what keys a unit only where it differs from its default, so that units planned before the
 # field existed keep their keys
-OPTIONAL_KEY_FIELDS: dict[str, Any] = {"cv": "random"}
+OPTIONAL_KEY_FIELDS: dict[str, Any] = {"cv": "random", "train_fraction": 1.0}
 
 
 def unit_key(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,6 +144,9 @@ class Unit:
     min_call_rate: float = 0.5
     # the outer CV scheme (--cv): "random", or "group:COLUMN" (whole groups per fold)
     cv: str = "random"
+    # share of the training fold fitted on (--train-fraction): a nested subset, see
+    # gpbench.running.protocol.training_subset_mask; 1.0 is the whole fold
+    train_fraction: float = 1.0
     extra: Mapping[str, Any] = field(default_factory=dict)
     device_kind: str = "cpu"  # the resolved device, "cpu" or "cuda"
     # declared versions that key the result: the model's, and for a model that builds others
@@ -189,7 +192,9 @@ class Unit:
 
     def label(self) -> str:
         what = self.traits[0] if len(self.traits) == 1 else f"{len(self.traits)} traits"
-        return f"{self.model} {what} repeat {self.repeat} fold {self.fold}"
+        size = f" at {self.train_fraction:g} of its training fold" \
+            if self.train_fraction < 1.0 else ""
+        return f"{self.model} {what} repeat {self.repeat} fold {self.fold}{size}"
 
 
 # ------------------------------------------------------------------ per-process environment

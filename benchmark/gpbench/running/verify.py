@@ -92,7 +92,8 @@ def run_config_from(run: dict[str, Any], models: Sequence[str], out: Path,
         # board committed before they existed): replan it so, whatever the dataset declares
         covariates=(rc.get("covariates") or "auto") if rc.get("design") else "none",
         trials=(rc.get("trials") or "auto") if rc.get("design") else "none",
-        cv=rc.get("cv", "random"))
+        cv=rc.get("cv", "random"),
+        train_fractions=tuple(rc.get("train_fractions") or (1.0,)))
 
 
 def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
