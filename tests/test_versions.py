@@ -24,6 +24,13 @@ from gpbench.storage.records import ResultStore
 ROOT = Path(__file__).resolve().parents[1]
 LEADERBOARD = ROOT / "leaderboard"
 RUN_DIRS = sorted(p.parent for p in LEADERBOARD.rglob("run.json"))
+# committed run directories whose records a declared version change made stale, with why: each
+# waits for its rerun (board v2, issue #29); the test fails once it is current, so that the entry
+# is removed then
+AWAITING_RERUN = {
+    "leaderboard/collection/soynam": "soynam version 2: non-segregating calls filled from the "
+                                     "parents (docs/notes/soynam-parents.md)",
+}
 # the last commit whose records were one JSON file per unit, keyed by source hashes
 BEFORE_PACKING = "38f6021"
 
@@ -92,13 +99,27 @@ def test_a_version_bump_rekeys_the_model_and_the_stack_that_builds_it(tmp_path, 
     assert after["lasso"] != before["lasso"] and after["stack"] != before["stack"]
 
 
+def _status_check(run_dirs: list[Path]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gpbench", "status", *map(str, run_dirs),
+                           "--check"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
 def test_every_committed_unit_is_current():
     """`gpbench status --check` over every committed run directory: each listed unit has an
-    ok record whose key today's versions and defaults give (nothing stale, nothing missing)."""
-    proc = subprocess.run([sys.executable, "-m", "gpbench", "status", *map(str, RUN_DIRS),
-                           "--check"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    ok record whose key today's versions and defaults give (nothing stale, nothing missing),
+    except the run directories declared in AWAITING_RERUN."""
+    current = [d for d in RUN_DIRS if str(d.relative_to(ROOT)) not in AWAITING_RERUN]
+    proc = _status_check(current)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " stale" not in proc.stdout.split("\n\n", 1)[-1]
+
+
+@pytest.mark.parametrize("run_dir", sorted(AWAITING_RERUN))
+def test_run_directories_awaiting_a_rerun_are_stale(run_dir):
+    """An entry of AWAITING_RERUN is stale until rerun; remove it once it is current."""
+    proc = _status_check([ROOT / run_dir])
+    assert proc.returncode != 0 and "stale" in proc.stdout, (
+        f"{run_dir} is current now: remove it from AWAITING_RERUN ({AWAITING_RERUN[run_dir]})")
 
 
 def _git(*args: str) -> subprocess.CompletedProcess:
