@@ -21,6 +21,7 @@ from gpbench.api.types import (
     Model,
     ModelContext,
     ModelSpec,
+    OutOfFoldModel,
 )
 
 hookimpl = pluggy.HookimplMarker("gpbench")
@@ -69,6 +70,7 @@ __all__ = [
     "Model",
     "ModelContext",
     "ModelSpec",
+    "OutOfFoldModel",
     "hookimpl",
     "__version__",
 ]

@@ -64,24 +64,52 @@ class ElasticNetCV:
         return [fold == f for f in range(self.o["inner_folds"])]
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> ElasticNetCV:
+        self._fit(X, Y, self._folds(len(X)), oof=False)
+        return self
+
+    def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+        """Fit with ``fold``'s folds as the inner CV (the same as ``fit`` when they are the
+        model's own: ``inner_folds`` folds dealt by ``context.seed``, as the stack deals its
+        folds) and return each fold's inner-CV predictions at the chosen penalty (the penalty
+        and its grid are chosen on all rows)."""
+        fold = np.asarray(fold)
+        return self._fit(X, Y, [fold == f for f in np.unique(fold)], oof=True)[:, None]
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, folds: list[np.ndarray],
+             oof: bool) -> np.ndarray:
+        """Fit with ``folds`` as the inner CV; the inner folds' predictions at the chosen
+        penalty when ``oof`` (else an empty array)."""
         y = np.asarray(Y, dtype=np.float64)[:, 0]
         l1 = float(self.o["l1_ratio"])
         Xc, yc, self.ym, self.xm = _center(X, y)
         alphas = alpha_grid(Xc, yc, l1, int(self.o["n_alphas"]), float(self.o["eps"]))
         paths, vals = [], []
-        for test in self._folds(len(y)):
+        for test in folds:
             Xa, ya, yma, xma = _center(X[~test], y[~test])
             paths.append(ScreenedPath(Xa, ya, l1, self.o["tol"]))
             vals.append(((np.asarray(X[test], np.float64) - xma), y[test] - yma))
-        errors, best = walk_cv(lambda k, a: paths[k].step(a), len(paths), vals, alphas,
-                               int(self.o["patience"]), self.ctx.n_threads)
+        held: dict[tuple[int, float], np.ndarray] = {}  # (fold, alpha): its held-out residual fit
+
+        def step(k: int, a: float) -> np.ndarray:
+            w = paths[k].step(a)
+            if oof:
+                held[k, a] = vals[k][0] @ w
+            return w
+
+        errors, best = walk_cv(step, len(paths), vals, alphas, int(self.o["patience"]),
+                               self.ctx.n_threads)
+        pred = np.empty(len(y) if oof else 0)
+        if oof:
+            for k, test in enumerate(folds):
+                # vals[k][1] is y_test - fold mean, so prediction = y_test - (residual)
+                pred[test] = y[test] - (vals[k][1] - held[k, alphas[best]])
         final = ScreenedPath(Xc, yc, l1, self.o["tol"])
         for a in alphas[: best + 1]:
             self.coef = final.step(a)
         self.fit_info = {"alpha": float(alphas[best]), "alpha_index": best,
                          "n_alphas_walked": len(errors), "n_nonzero": int(np.sum(self.coef != 0)),
                          "cv_mse": errors}
-        return self
+        return pred
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return ((np.asarray(X, np.float64) - self.xm) @ self.coef + self.ym)[:, None]
@@ -112,20 +140,30 @@ class KernelRidge:
         self.fit_info: dict[str, Any] = {}
 
     def fit(self, X: np.ndarray, Y: np.ndarray, valid: Any = None) -> KernelRidge:
+        self._fit(X, Y, None)
+        return self
+
+    def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+        """Fit on all rows and return exact k-fold out-of-fold predictions for ``fold`` at the
+        fitted penalty (``delta`` by REML or LOO on all rows, then held fixed: the marker-scale
+        ridge penalty ``delta * k_scale``), from the same eigen-decomposition."""
+        return self._fit(X, Y, np.asarray(fold))[:, None]
+
+    def _fit(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray | None) -> np.ndarray | None:
         y = np.asarray(Y, dtype=np.float64)[:, 0]
         Xc, _, _, self.xm = _center(X, y)
         # scale K to mean diagonal 1, so delta = s2_e / s2_g and h2 = 1 / (1 + delta)
         K = Xc @ Xc.T
         self.k_scale = float(np.trace(K) / len(y)) or 1.0
         K /= self.k_scale
-        kfit = fit_kernel(K, y, self.method)
+        kfit = fit_kernel(K, y, self.method, fold)
         # marker effects: K(new) alpha = (Xn - xm) (Xc' alpha) / c, so predict needs no
         # training rows (and a saved model holds p numbers, not the training matrix)
         self.beta = Xc.T @ kfit.alpha / self.k_scale
         self.ym = kfit.intercept
         self.delta = kfit.delta
         self.fit_info = {"delta": self.delta, "method": self.method, "h2_estimate": kfit.h2}
-        return self
+        return kfit.oof
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return ((np.asarray(X, np.float64) - self.xm) @ self.beta + self.ym)[:, None]

@@ -199,6 +199,22 @@ class SavableModel(Model, Protocol):
     def save(self, directory: Path) -> None: ...
 
 
+@runtime_checkable
+class OutOfFoldModel(Model, Protocol):
+    """A model that gives out-of-fold predictions of its training rows from one fit (optional).
+
+    An ensemble that needs out-of-fold predictions of a model (the stack) calls ``fit_oof``
+    when the model has it, and otherwise fits the model once per inner fold. ``fit_oof(X, Y,
+    fold)`` fits the model on all rows of ``X, Y`` as ``fit(X, Y)`` would (a model that chooses
+    a hyperparameter by inner CV uses ``fold``'s folds for it) and returns ``(n, n_traits)``
+    predictions in which row ``i`` is predicted by the model fitted without the rows of fold
+    ``fold[i]`` (``fold``: ``(n,)`` integer labels). A hyperparameter chosen on all rows
+    (penalty, variance ratio) may be kept fixed across folds; say so in the model's docs.
+    """
+
+    def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray: ...
+
+
 SearchSpace = Callable[[Any], dict[str, Any]]
 """``space(trial) -> options``: suggests options on an Optuna trial."""
 
