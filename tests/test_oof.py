@@ -69,20 +69,27 @@ def test_fit_oof_leaves_the_model_fit_would(name):
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
 
 
-def test_lasso_oof_is_its_inner_cv_at_the_chosen_penalty():
+def test_lasso_oof_is_its_inner_cv_at_the_penalty_the_other_folds_choose():
     X, y = _data()
     opts = {**_ENET_OPTIONS, "l1_ratio": 1.0}
-    fold = _deal(len(y), 4)
+    k = 4
+    fold = _deal(len(y), k)
     model = ElasticNetCV(opts, ModelContext(seed=0))
     oof = model.fit_oof(X, y[:, None], fold)[:, 0]
-    yc = y - y.mean()
-    alphas = alpha_grid(X - X.mean(0), yc, 1.0, opts["n_alphas"], opts["eps"])
-    best = model.fit_info["alpha_index"]
-    assert 0 < best < len(alphas) - 1  # a penalty inside the grid: the test can tell them apart
-    for f in range(4):
+    alphas = alpha_grid(X - X.mean(0), y - y.mean(), 1.0, opts["n_alphas"], opts["eps"])
+    alphas = alphas[: model.fit_info["n_alphas_walked"]]
+    # every fold's path on the other folds, its held-out predictions at every penalty walked
+    preds = []
+    for f in range(k):
         b = fold == f
         xm, ym = X[~b].mean(0), y[~b].mean()
         path = ScreenedPath(np.asfortranarray(X[~b] - xm), y[~b] - ym, 1.0, opts["tol"])
-        for a in alphas[: best + 1]:
-            w = path.step(a)
-        np.testing.assert_allclose(oof[b], (X[b] - xm) @ w + ym, atol=1e-10)
+        preds.append(np.array([(X[b] - xm) @ path.step(a) + ym for a in alphas]))
+    err = np.array([np.mean((p - y[fold == f]) ** 2, axis=1) for f, p in enumerate(preds)])
+    assert np.allclose(err.mean(0), model.fit_info["cv_mse"])
+    chosen = []
+    for f in range(k):
+        i = int(np.argmin(np.delete(err, f, axis=0).mean(0)))  # fold f's own error not used
+        chosen.append(i)
+        np.testing.assert_allclose(oof[fold == f], preds[f][i], atol=1e-10)
+    assert 0 < min(chosen) and max(chosen) < len(alphas) - 1  # inside the grid walked

@@ -70,8 +70,10 @@ class ElasticNetCV:
     def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
         """Fit with ``fold``'s folds as the inner CV (the same as ``fit`` when they are the
         model's own: ``inner_folds`` folds dealt by ``context.seed``, as the stack deals its
-        folds) and return each fold's inner-CV predictions at the chosen penalty (the penalty
-        and its grid are chosen on all rows)."""
+        folds) and return each fold's inner-CV predictions at the penalty that the *other*
+        folds' inner-CV errors choose. (At the penalty chosen on all folds, a fold's predictions
+        would be optimistic: that penalty minimises their own error.) The penalty grid comes
+        from all rows."""
         fold = np.asarray(fold)
         return self._fit(X, Y, [fold == f for f in np.unique(fold)], oof=True)[:, None]
 
@@ -100,9 +102,14 @@ class ElasticNetCV:
                                self.ctx.n_threads)
         pred = np.empty(len(y) if oof else 0)
         if oof:
+            walked = alphas[: len(errors)]
+            # err[k, i]: fold k's held-out MSE at penalty i (vals[k][1] is y_test - fold mean)
+            err = np.array([[np.mean((vals[k][1] - held[k, a]) ** 2) for a in walked]
+                            for k in range(len(folds))])
             for k, test in enumerate(folds):
-                # vals[k][1] is y_test - fold mean, so prediction = y_test - (residual)
-                pred[test] = y[test] - (vals[k][1] - held[k, alphas[best]])
+                others = np.delete(err, k, axis=0).mean(axis=0)
+                a = walked[int(np.argmin(others))]
+                pred[test] = y[test] - (vals[k][1] - held[k, a])
         final = ScreenedPath(Xc, yc, l1, self.o["tol"])
         for a in alphas[: best + 1]:
             self.coef = final.step(a)
