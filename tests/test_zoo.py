@@ -8,7 +8,7 @@ import pytest
 
 import gpbench_linear
 import gpbench_zoo
-from gpbench import GpbenchError, ModelContext, ModelSpec
+from gpbench import ModelContext, ModelSpec
 from gpbench.plugins import load_registry
 from gpbench_linear.models import KernelRidge
 from gpbench_zoo.rkhs import RKHS, weight_candidates
@@ -164,29 +164,12 @@ def _toy_registry():
 def test_stack_puts_the_weight_on_the_good_model(data):
     train, (Xt, Yt) = data
     ctx = ModelContext(seed=0, get_model=_toy_registry())
-    model = Stack({"base": "good,noise,missing", "inner_folds": 4, "refit_folds": 4},
-                  ctx).fit(*train)
+    model = Stack({"base": "good,noise,missing", "inner_folds": 4}, ctx).fit(*train)
     w = model.fit_info["weights"]
     assert all(v >= 0 for v in w.values())
     assert w["noise"] <= 0.05 * w["good"] and 0.7 < w["good"] < 1.3
     assert model.fit_info["skipped"] == ["missing: not registered"]
     assert _r2(Yt[:, 0], model.predict(Xt)[:, 0]) > 0.3
-
-
-def test_stack_takes_fit_oof_where_a_member_has_it_and_refits_the_others(data):
-    train, (Xt, Yt) = data
-    ctx = ModelContext(seed=0, get_model=_toy_registry())
-    model = Stack({"base": "good,noise", "inner_folds": 4}, ctx).fit(*train)
-    assert model.fit_info["oof_by"] == {"good": "fit_oof", "noise": "refit x 2"}
-    good = model.models[0]  # the fit_oof fit on all rows is the final model: no refit
-    ref = KernelRidge({}, ModelContext(seed=0), "reml").fit(*train)
-    np.testing.assert_array_equal(good.predict(Xt), ref.predict(Xt))
-    # version 1's way: every member refitted on inner_folds folds; similar weights
-    old = Stack({"base": "good,noise", "inner_folds": 4, "member_oof": False}, ctx).fit(*train)
-    assert old.fit_info["oof_by"] == {"good": "refit x 4", "noise": "refit x 4"}
-    assert abs(old.fit_info["weights"]["good"] - model.fit_info["weights"]["good"]) < 0.2
-    with pytest.raises(GpbenchError, match="refit_folds must be at least 2"):
-        Stack({"base": "good", "refit_folds": 1}, ctx)
 
 
 def test_nnls_weights_are_non_negative():
@@ -199,6 +182,8 @@ def test_nnls_weights_are_non_negative():
 
 
 def test_stack_errors_without_usable_models():
+    from gpbench.api.errors import GpbenchError
+
     with pytest.raises(GpbenchError, match="none of the base models"):
         Stack({"base": "nope"}, ModelContext(get_model=_toy_registry()))
     with pytest.raises(GpbenchError, match="get_model"):
@@ -219,7 +204,7 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path, tune):
     spy.SEEN.clear()
     config = RunConfig(models=["stack"], dataset="indexed", traits=["A"], out=tmp_path / "run",
                        cache_dir=tmp_path / "cache", n_threads=1,
-                       model_options={"stack": {"base": "spy,spy-val,spy-oof,nosuch",
+                       model_options={"stack": {"base": "spy,spy-val,nosuch",
                                                 "inner_folds": 3}},
                        tune=TuneConfig(1) if tune else None, maf=0.0)
     # in-process, so that the spy's record of what it saw is readable here
@@ -227,34 +212,25 @@ def test_stack_never_sees_the_outer_test_fold(tmp_path, tune):
     assert not summary.failed
     folds = FoldPlan.load(next((summary.run_dir / "folds").glob("*.csv")), 5, 0)
     tests = [set(np.flatnonzero(folds.test_mask(0, f))) for f in range(5)]
-    # per stack fit: spy-oof once (fit_oof on all rows), the other two refitted on each of
-    # refit_folds inner folds (2 by default; the tuning trial draws 2, 3 or 5) and once more
-    # with weight > 0; 5 outer folds, and with tuning one more stack fit per fold
-    oof_fits = [e for e in spy.SEEN if "oof_folds" in e]
-    assert len(oof_fits) == 5 * (2 if tune else 1)
-    assert all(e["oof_folds"] == 3 for e in oof_fits)  # inner_folds, not refit_folds
+    # per stack fit: k inner folds x 2 base models + a refit of each base model with weight > 0;
+    # 5 outer folds, and with tuning one more stack fit (the trial, whose search space draws k
+    # from 3, 5, 10; the final fit then uses the trial's k) per fold
     if tune:
-        assert 5 * 2 * (1 + 2 * 2) <= len(spy.SEEN) <= 5 * 2 * (1 + 5 * 2 + 2)
+        assert 5 * 2 * (3 * 2 + 1) <= len(spy.SEEN) <= 5 * 2 * (10 * 2 + 2)
     else:
-        assert 5 * (1 + 2 * 2) <= len(spy.SEEN) <= 5 * (1 + 2 * 2 + 2)
+        assert 5 * (3 * 2 + 1) <= len(spy.SEEN) <= 5 * (3 * 2 + 2)
     for event in spy.SEEN:
         shown = set(event["fit"]) | set(event["valid"])
         # the rows a base model was fitted on miss exactly one outer test fold: its own
         own = [f for f, t in enumerate(tests) if not shown & t]
         assert len(own) == 1
         # out-of-fold predictions inside the training fold, or the final test-fold predictions
-        # (a refit with weight 0 and an unused fit_oof fit predict nothing)
-        predicted = set(event.get("predict", []))
+        predicted = set(event["predict"])
         assert predicted.isdisjoint(tests[own[0]]) or predicted == tests[own[0]]
-        if "oof_folds" not in event and predicted and predicted.isdisjoint(tests[own[0]]):
-            # an inner refit never sees the rows it predicts
-            assert predicted.isdisjoint(shown)
     for record in ResultStore(summary.run_dir).records():
         info = record["fit_info"]
         assert info["skipped"] == ["nosuch: not registered"]
-        assert set(info["weights"]) == {"spy", "spy-val", "spy-oof"}
-        assert info["oof_by"]["spy-oof"] == "fit_oof"
-        assert info["oof_by"]["spy"].startswith("refit x ")
+        assert set(info["weights"]) == {"spy", "spy-val"}
         assert all(w >= 0 for w in info["weights"].values())
         assert ("tuning" in record) == tune
 

@@ -44,9 +44,8 @@ def xgb_space(trial: Any) -> dict[str, Any]:
 
 
 def stack_space(trial: Any) -> dict[str, Any]:
-    """``--tune`` space for stack: the number of inner folds of the members it refits for their
-    out-of-fold predictions (the costly ones; the others give them from one fit)."""
-    return {"refit_folds": trial.suggest_categorical("refit_folds", [2, 3, 5])}
+    """``--tune`` space for stack: the number of inner folds of its out-of-fold predictions."""
+    return {"inner_folds": trial.suggest_categorical("inner_folds", [3, 5, 10])}
 
 
 @hookimpl
@@ -74,6 +73,5 @@ def register_models(register: Any) -> None:
         name="stack", family="ensemble",
         factory=stack.Stack, options=dict(stack.DEFAULTS),
         search_space=stack_space, uses_models=stack.base_names,
-        version="2",  # 2: members' fit_oof, 2 inner folds for the rest (notes/stack-oof.md)
         option_types={"base": (str, list)},  # "gblup,lasso" or ["gblup", "lasso"]
         description="stacked ensemble: NNLS weights on inner-CV predictions of its base models"))

@@ -80,21 +80,6 @@ class Spy:
         return out
 
 
-class SpyOOF(Spy):
-    """A spy with ``fit_oof``: records the rows it is fitted on (all of them) and answers each
-    inner fold by a least-squares fit without that fold's rows."""
-
-    def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
-        self.fit(X, Y)
-        self.event["oof_folds"] = int(len(np.unique(fold)))
-        oof = np.empty(Y.shape)
-        A = np.c_[np.ones(len(X)), X[:, 1:]]
-        for f in np.unique(fold):
-            b = fold == f
-            oof[b] = A[b] @ np.linalg.lstsq(A[~b], Y[~b], rcond=None)[0]
-        return oof
-
-
 def _space(trial: Any) -> dict[str, Any]:
     # the option is derived from Optuna's raw parameter, as log-scale or coupled options are
     return {"alpha": 10 ** trial.suggest_float("log_alpha", -3.0, 0.0)}
@@ -120,6 +105,5 @@ def register_models(register: Any) -> None:
                        resolve_options=_by_device))
     register(ModelSpec("spy", Spy, opts, search_space=_space))
     register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
-    register(ModelSpec("spy-oof", SpyOOF, opts))
     register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,
                        search_space=_space))

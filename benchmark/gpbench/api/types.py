@@ -203,8 +203,9 @@ class SavableModel(Model, Protocol):
 class OutOfFoldModel(Model, Protocol):
     """A model that gives out-of-fold predictions of its training rows from one fit (optional).
 
-    An ensemble that needs out-of-fold predictions of a model (the stack) calls ``fit_oof``
-    when the model has it, and otherwise fits the model once per inner fold. ``fit_oof(X, Y,
+    An ensemble that needs out-of-fold predictions of a model can call ``fit_oof`` when the
+    model has it, and otherwise fit the model once per inner fold (the stack does not use it
+    yet: docs/notes/stack-oof.md). ``fit_oof(X, Y,
     fold)`` fits the model on all rows of ``X, Y`` as ``fit(X, Y)`` would (a model that chooses
     a hyperparameter by inner CV uses ``fold``'s folds for it) and returns ``(n, n_traits)``
     predictions in which row ``i`` is predicted by the model fitted without the rows of fold
