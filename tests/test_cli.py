@@ -59,6 +59,10 @@ def test_status_counts_done_failed_and_missing_units_without_running(capsys, tmp
     table = capsys.readouterr().out
     assert [line.split()[:5] for line in table.splitlines()[2:4]] == [
         ["sim", "ridge", "3", "0", "0"], ["sim", "gblup", "3", "0", "0"]]
+    assert main(["status", str(out), "--costs"]) == 0
+    costs = capsys.readouterr().out.splitlines()
+    assert costs[0].split() == ["unit-s", "sim", "total", "%"]
+    assert sorted(line.split()[0] for line in costs[2:]) == ["all", "gblup", "ridge"]
 
     unpack(out)  # the records as a run writes them before it packs them
     gblup = sorted((out / "results").glob("gblup--*.json"))

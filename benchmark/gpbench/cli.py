@@ -315,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run directories written by `gpbench run`")
     stat.add_argument("--check", action="store_true",
                       help="exit with status 1 unless every listed unit has an ok record")
+    stat.add_argument("--costs", action="store_true",
+                      help="instead: unit-seconds of the ok records per model and run "
+                      "directory, with totals (the cost table of docs/costs.md)")
 
     cmp_ = sub.add_parser("compare", help="run a new model on a committed board's own folds "
                           "and protocol, beside its stored results, and write the boards")
@@ -753,10 +756,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from gpbench.boards.status import render_status, run_status
+    from gpbench.boards.status import render_costs, render_status, run_status
     from gpbench.plugins import load_registry
 
-    registry = load_registry()
+    # costs need no staleness check, which recomputes every record's key
+    registry = None if args.costs else load_registry()
     statuses, skipped = [], []
     for run_dir in args.run_dir:
         try:
@@ -768,7 +772,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if not statuses:
         raise GpbenchError("none of these is a run directory; pass the --out directories of "
                            "`gpbench run`")
-    print(render_status(statuses), end="")
+    print((render_costs if args.costs else render_status)(statuses), end="")
     for why in skipped:
         print(f"gpbench: skipped: {why}", file=sys.stderr)
     complete = all(m.complete for s in statuses for m in s.models)

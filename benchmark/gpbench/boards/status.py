@@ -158,3 +158,23 @@ def render_status(statuses: Sequence[RunStatus]) -> str:
                 lines.append(f"{s.run_dir}: unreadable record {name} ({why}); the next run "
                              "redoes that unit")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def render_costs(statuses: Sequence[RunStatus]) -> str:
+    """Unit-seconds of the ok records per model (rows, most expensive first) and run directory
+    (columns), with each model's total and share; a last row sums every model."""
+    runs = list(dict.fromkeys(m.run for s in statuses for m in s.models))
+    seconds: dict[str, dict[str, float]] = {}
+    for m in (m for s in statuses for m in s.models):
+        per_run = seconds.setdefault(m.model, {})
+        per_run[m.run] = per_run.get(m.run, 0.0) + m.unit_seconds
+    grand = sum(sum(v.values()) for v in seconds.values()) or 1.0
+    order = sorted(seconds, key=lambda model: -sum(seconds[model].values()))
+    rows = [[model, *(f"{seconds[model].get(r, 0.0):,.0f}" for r in runs),
+             f"{sum(seconds[model].values()):,.0f}",
+             f"{100 * sum(seconds[model].values()) / grand:.1f}"] for model in order]
+    total = [sum(seconds[model].get(r, 0.0) for model in order) for r in runs]
+    rows.append(["all", *(f"{t:,.0f}" for t in total), f"{sum(total):,.0f}", "100.0"])
+    headers = ["unit-s", *runs, "total", "%"]
+    return tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True,
+                    colalign=("left",) + ("right",) * (len(runs) + 2)) + "\n"
