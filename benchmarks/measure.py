@@ -28,6 +28,21 @@ class PeakMemory:
         self.max_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def fold_rows(data: Any, Y: np.ndarray, spec: Any) -> tuple[np.ndarray, np.ndarray | None,
+                                                          np.ndarray]:
+    """Fit, validation and predict rows of outer fold 0 (seed 0, 5 folds) as the runner takes
+    them: inner validation rows out of the training fold for models that use them; predicted
+    are the test rows with the first trait measured."""
+    train = ~make_folds(data.sample_ids, 5, seed=0).test_mask(0, 0)
+    measured = ~np.isnan(Y).all(1) if spec.multi_trait else ~np.isnan(Y[:, 0])
+    ids = np.asarray(data.sample_ids)
+    inner = np.zeros(len(ids), bool)
+    inner[train] = inner_validation_mask(ids[train], 0, 0, 0)
+    fit_rows = train & measured & (~inner if spec.uses_validation else True)
+    valid_rows = (train & measured & inner) if spec.uses_validation else None
+    return fit_rows, valid_rows, ~train & ~np.isnan(Y[:, 0])
+
+
 def fit_one_outer_fold(benchmark, data, spec, traits: Sequence[str], model: str,
                        get_model: Callable[[str], Any] | None = None) -> tuple[dict, float]:
     """Fit ``spec`` with default options on the training rows of outer fold 0 (seed 0, 5 folds)
@@ -36,14 +51,7 @@ def fit_one_outer_fold(benchmark, data, spec, traits: Sequence[str], model: str,
     record time and memory in ``benchmark.extra_info``. Returns the model's fit info and the
     fold's R² on the first trait."""
     Y = data.traits[list(traits)].to_numpy()
-    train = ~make_folds(data.sample_ids, 5, seed=0).test_mask(0, 0)
-    measured = ~np.isnan(Y).all(1) if spec.multi_trait else ~np.isnan(Y[:, 0])
-    ids = np.asarray(data.sample_ids)
-    inner = np.zeros(len(ids), bool)
-    inner[train] = inner_validation_mask(ids[train], 0, 0, 0)
-    fit_rows = train & measured & (~inner if spec.uses_validation else True)
-    valid_rows = (train & measured & inner) if spec.uses_validation else None
-    predict_rows = ~train & ~np.isnan(Y[:, 0])
+    fit_rows, valid_rows, predict_rows = fold_rows(data, Y, spec)
     ctx = ModelContext(seed=0, markers=data.markers, n_threads=2, device="cpu",
                        get_model=get_model)
 
