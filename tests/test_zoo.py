@@ -100,6 +100,19 @@ def test_rkhs_grid_likelihood_at_least_the_best_single_kernel(data):
     assert grid >= best - 1e-9
 
 
+def test_rkhs_best_is_the_single_kernel_with_the_highest_reml_likelihood(data):
+    (X, Y), (Xt, _) = data
+    model = RKHS({"combine": "best"}, ModelContext()).fit(X, Y)
+    assert model.fit_info["n_candidates"] == 3
+    singles = [RKHS({"bandwidths": h}, ModelContext()).fit(X, Y) for h in (0.2, 1, 5)]
+    liks = [m.fit_info["reml_loglik"] for m in singles]
+    chosen = int(np.argmax(liks))
+    assert model.fit_info["weights"] == [float(i == chosen) for i in range(3)]
+    assert model.fit_info["reml_loglik"] == max(liks)
+    # the median and the chosen kernel are the single-kernel fit's own: same predictions
+    assert np.array_equal(model.predict(Xt), singles[chosen].predict(Xt))
+
+
 def test_rkhs_with_huge_bandwidth_is_gblup(data):
     (X, Y), (Xt, _) = data
     rkhs = RKHS({"bandwidths": "10000"}, ModelContext()).fit(X, Y).predict(Xt)[:, 0]

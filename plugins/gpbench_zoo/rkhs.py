@@ -10,19 +10,24 @@ a local one that captures epistasis.
 **Kernel averaging.** de los Campos et al. fit several bandwidths at once, one variance component
 per kernel (``g = g_1 + ... + g_k``), so that the data weight the kernels. Its REML analogue is
 the kernel ``K(w) = sum_k w_k K_k`` with weights ``w`` on the simplex (``w_k`` = kernel k's share
-of ``s2_g``): for each candidate ``w`` one REML fit of ``delta = s2_e / s2_g`` on the
-eigen-decomposition (:func:`gpbench_linear.kernel.fit_kernel`, the machinery of GBLUP), and the
+of ``s2_g``): for each candidate ``w`` one REML fit of ``delta = s2_e / s2_g`` (the model and
+likelihood of :func:`gpbench_linear.kernel.fit_kernel`, GBLUP's, computed from one tridiagonal
+reduction of the kernel by :class:`gpbench_linear.tridiagonal.TridiagonalKernel`), and the
 candidate with the highest REML log-likelihood wins. ``combine`` sets the candidates:
 
 * ``"grid"`` (default): the simplex grid with step ``1/grid_steps`` (15 candidates for 3 kernels
   at step 1/4) -- the profile REML over the variance-component ratios, the closest REML
   counterpart of the multi-kernel model;
-* ``"best"``: the single kernels only (one REML per kernel, the best by REML likelihood);
+* ``"best"``: the single kernels only (one REML per kernel, the best by REML likelihood), at a
+  fifth of the cost;
 * ``"mean"``: the equal-weight average of the kernels (one REML fit).
 
 Defaults: ``bandwidths="0.2,1,5"`` (de los Campos et al. used a few bandwidths spanning local to
 near-linear kernels on the median scale). Cost: one ``n x n`` distance matrix from the genotypes
-(O(n^2 p)) plus one ``eigh`` (O(n^3)) per candidate. Prediction: ``K(new, train) alpha``.
+(O(n^2 p)) plus one tridiagonal reduction (O(n^3), ~45% of an ``eigh``) per candidate: each
+candidate is another ``n x n`` matrix whose REML needs its whole spectrum (a weighted sum of
+kernels is not diagonalised by the kernels' own eigenvectors). Prediction:
+``K(new, train) alpha``. Figures: ``docs/notes/rkhs-speed.md``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from gpbench import ModelContext
-from gpbench_linear.kernel import KernelFit, fit_kernel
+from gpbench_linear.kernel import KernelFit
+from gpbench_linear.tridiagonal import TridiagonalKernel
 
 from .kernels import CentredRows, gaussian, parse_floats
 
@@ -68,16 +74,19 @@ class RKHS:
         D2, self.median = self.rows.train_sq_dist()
         kernels = [gaussian(D2, h, self.median) for h in self.h]
         del D2
-        tried: list[tuple[np.ndarray, KernelFit]] = []
-        for w in weight_candidates(len(kernels), self.o["combine"], self.o["grid_steps"]):
+        best: tuple[float, np.ndarray, KernelFit] | None = None
+        candidates = weight_candidates(len(kernels), self.o["combine"], self.o["grid_steps"])
+        for w in candidates:
             K = sum(wk * Kk for wk, Kk in zip(w, kernels, strict=True) if wk > 0)
-            tried.append((w, fit_kernel(K, y, "reml")))
-        self.w, self.kfit = max(tried, key=lambda t: t[1].reml_loglik)
+            kfit = TridiagonalKernel(K).fit(y)
+            if best is None or kfit.reml_loglik > best[0]:
+                best = (kfit.reml_loglik, w, kfit)
+        _, self.w, self.kfit = best
         self.fit_info = {
             "bandwidths": list(self.h), "combine": self.o["combine"],
             "weights": [float(v) for v in self.w], "median_d2": self.median,
             "delta": self.kfit.delta, "h2_estimate": self.kfit.h2,
-            "reml_loglik": self.kfit.reml_loglik, "n_candidates": len(tried),
+            "reml_loglik": self.kfit.reml_loglik, "n_candidates": len(candidates),
         }
         return self
 
