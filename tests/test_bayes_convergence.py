@@ -122,6 +122,13 @@ def test_fit_info_carries_the_diagnostics_and_warns_on_a_short_chain(caplog):
         assert np.isfinite(info[key])
     assert info["n_tracked"] == len(y) and info["ess_g_median"] > MIN_ESS
     short = REGISTRY.model("bayesb").build({"n_iter": 60, "burn_in": 0, "thin": 1}, ctx)
-    with caplog.at_level(logging.WARNING, logger="gpbench.bayes"):
-        info = short.fit(X, y[:, None]).fit_info
+    # the CLI stops the "gpbench" logger propagating to the root (where caplog listens) once
+    # any test ran it, so listen on the plugin's logger itself
+    logger = logging.getLogger("gpbench.bayes")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="gpbench.bayes"):
+            info = short.fit(X, y[:, None]).fit_info
+    finally:
+        logger.removeHandler(caplog.handler)
     assert info["warnings"] and "bayesb" in caplog.text

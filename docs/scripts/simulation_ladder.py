@@ -45,7 +45,8 @@ def cell_name(arch: str, size: int, rep: int) -> str:
     return f"{arch}-n{size}-rep{rep}"
 
 
-def run_cell(arch: str, size: int, rep: int, models: list[str], out: Path, jobs: int) -> int:
+def run_cell(arch: str, size: int, rep: int, models: list[str], out: Path, jobs: int,
+             device: str = "auto") -> int:
     """Run (or resume) one cell; returns the number of failed units."""
     from gpbench.plugins import load_registry
     from gpbench.running.plan import RunConfig, execute, plan_run
@@ -53,7 +54,8 @@ def run_cell(arch: str, size: int, rep: int, models: list[str], out: Path, jobs:
     options = {**POPULATION, **ARCHITECTURES[arch], "n_strains": size, "seed": rep}
     config = RunConfig(models=models, dataset="sim", traits=["trait1"], k=FOLDS,
                        seed=FOLD_SEED, out=out / cell_name(arch, size, rep), jobs=jobs,
-                       n_threads=1, dataset_options={k: f"{v:g}" for k, v in options.items()})
+                       n_threads=1, device=device,
+                       dataset_options={k: f"{v:g}" for k, v in options.items()})
     summary = execute(plan_run(config, load_registry()))
     return len(summary.failed)
 
@@ -186,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(m for ms in FAMILIES.values()
                                                       for m in ms))
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (the GPU rungs)")
     parser.add_argument("--out", type=Path, default=Path("leaderboard/ladder"))
     parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args(argv)
@@ -205,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 for rep in reps:
                     failed += run_cell(arch, size, rep, args.models.split(","), args.out,
-                                       args.jobs)
+                                       args.jobs, args.device)
     log = args.out / "commands.txt"
     with log.open("a") as f:  # the summary shows how every cell was made
         print("PYTHONPATH=benchmark:plugins python docs/scripts/simulation_ladder.py "
