@@ -45,11 +45,11 @@ class TridiagonalKernel:
         s = eigvalsh_tridiagonal(self.diag, self.off) if self.n > 1 else self.diag.copy()
         self.eigenvalues = np.clip(s, 0.0, None)
 
-    def _q_t(self, v: np.ndarray) -> np.ndarray:
-        """``Q' v``: the reflectors H(1), ..., H(n-1) applied in turn."""
+    def _reflect(self, v: np.ndarray, order: range) -> np.ndarray:
+        """``v`` with the reflectors H(i), i in ``order``, applied in that order."""
         v = v.copy()
         c, tau = self._c, self._tau
-        for i in range(self.n - 1):
+        for i in order:
             if tau[i] != 0.0:
                 h = c[i + 2:, i]
                 w = tau[i] * (v[i + 1] + h @ v[i + 2:])
@@ -57,17 +57,13 @@ class TridiagonalKernel:
                 v[i + 2:] -= w * h
         return v
 
+    def _q_t(self, v: np.ndarray) -> np.ndarray:
+        """``Q' v``: the reflectors H(1), ..., H(n-1) applied in turn."""
+        return self._reflect(v, range(self.n - 1))
+
     def _q(self, v: np.ndarray) -> np.ndarray:
         """``Q v``: the reflectors applied in reverse order."""
-        v = v.copy()
-        c, tau = self._c, self._tau
-        for i in range(self.n - 2, -1, -1):
-            if tau[i] != 0.0:
-                h = c[i + 2:, i]
-                w = tau[i] * (v[i + 1] + h @ v[i + 2:])
-                v[i + 1] -= w
-                v[i + 2:] -= w * h
-        return v
+        return self._reflect(v, range(self.n - 2, -1, -1))
 
     def _solve_t(self, z: np.ndarray, delta: float) -> np.ndarray:
         """``(T + delta I)^-1 z`` (T + delta I is positive definite for delta > 0)."""
