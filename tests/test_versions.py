@@ -176,16 +176,25 @@ def test_guard_fast_committed_units_rerun_to_their_predictions(tmp_path):
     """The guard that keeps versions honest: a fixed sample of committed units of fast models
     on small datasets is rerun; a prediction that changed while its model's version stayed
     fails here. (A bumped model's records are new work: not planned, so not compared.)"""
+    from threadpoolctl import threadpool_limits
+
+    from gpbench.plugins import load_registry
+    from gpbench.running.executors import InlineExecutor
+    from gpbench.running.units import Environment
     from gpbench.running.verify import verify_run
 
     data = ROOT.parent / "shared" / "data"
     if not (data / "pine").exists():
         pytest.skip("../shared/data/pine is not here")
+    # in this process, one thread as the records were made: no worker start per call
+    env, inline = Environment(registry=load_registry()), InlineExecutor()
     checked = 0
     for dataset in ("pine", "wheat"):
         for model in ("ridge", "gblup", "mean", "svr", "lasso"):
-            result = verify_run(LEADERBOARD / "collection" / dataset, models=[model], sample=1,
-                                seed=7, data_dir=data, cache_dir=tmp_path / "cache")
+            with threadpool_limits(1):
+                result = verify_run(LEADERBOARD / "collection" / dataset, models=[model],
+                                    sample=1, seed=7, data_dir=data,
+                                    cache_dir=tmp_path / "cache", executor=inline, env=env)
             assert not result.untrusted
             for check in result.checks:
                 assert check.agrees(1e-6), (dataset, model, check)
