@@ -89,7 +89,7 @@ def test_site_of_two_runs(runs, tmp_path):
     out = tmp_path / "site"
     assert site.index == out / "index.html"
     assert set(site.datasets) == {"sim (sim-small)", "sim (sim-large)"}
-    assert set(site.models) == {"ridge", "gblup", "mean"}
+    assert set(site.models) == {"ridge", "gblup", "lasso", "mean"}
     for f in ["index.html", "protocol.html", "assets/site.js", "assets/site.css",
               "cd_diagram.png", "data/cross/summary.csv", "data/cross/folds.csv",
               *[p.relative_to(out).as_posix() for p in site.datasets.values()],
@@ -112,7 +112,7 @@ def test_site_of_two_runs(runs, tmp_path):
         assert all(s.get("src") for s in parsed.scripts), page  # no inline script
     index = (out / "index.html").read_text()
     assert 'id="cross-summary"' in index and 'id="cross-r2"' in index
-    assert _rows(index, "models") == 3 and _rows(index, "cross-summary") == 3
+    assert _rows(index, "models") == 4 and _rows(index, "cross-summary") == 4
     assert _rows(index, "datasets") == 2 and _rows(index, "cross-r2") == 4  # 2 x 2 tasks
     # per dataset: the per-trait table with filters, figures per trait, CSV downloads
     small = site.datasets["sim (sim-small)"].read_text()
@@ -122,9 +122,9 @@ def test_site_of_two_runs(runs, tmp_path):
     assert 'data-filter-key="family"' in small and 'data-metric-for="board-' in small
     assert small.count("<svg") == 4  # R² bars and observed vs predicted, per trait
     folds = pd.read_csv(out / "data" / slug("sim (sim-small)") / "folds.csv")
-    assert len(folds) == 3 * 2 * 3  # folds x traits x models
+    assert len(folds) == 3 * 2 * 4  # folds x traits x models
     summary = pd.read_csv(out / "data" / slug("sim (sim-small)") / "summary.csv")
-    assert set(summary["model"]) == {"ridge", "gblup", "mean"}
+    assert set(summary["model"]) == {"ridge", "gblup", "lasso", "mean"}
     # protocol and versions of every result
     run = load_runs([runs[0]])[0].run
     protocol = (out / "protocol.html").read_text()
@@ -133,7 +133,42 @@ def test_site_of_two_runs(runs, tmp_path):
     # model pages: options, versions, cost, ranks
     ridge = site.models["ridge"].read_text()
     assert "fit s per unit" in ridge and "model version" in ridge and "wins" in ridge
-    assert "Across datasets: position" in ridge
+    assert "Across datasets: position" in ridge and " of 3 by mean rank" in ridge
+
+
+def _row(page: str, table_id: str, model: str) -> str:
+    """The body row of ``model`` in the table ``table_id`` of ``page``."""
+    table = page[page.index(f'<table id="{table_id}"'):]
+    start = table.index(f'data-model="{model}"')
+    return table[start:table.index("</tr>", start)]
+
+
+def test_site_leaves_the_null_model_out_of_ranks_and_tests(runs, tmp_path):
+    """As on the markdown boards: the declared null model (mean) is shown beside the board
+    across datasets but is not ranked, counted in wins or tested; the declared reference
+    (gblup) is named and every model compared with it, per trait and over datasets."""
+    site = build_site(runs, tmp_path / "site")
+    index = site.index.read_text()
+    null_row = _row(index, "cross-summary", "mean")
+    assert 'data-role="null"' in null_row and "(null model)" in null_row
+    # no mean rank and no wins: the third and fourth cells are dashes
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", null_row)[1:3] == ["–", "–"]
+    assert 'data-role="null"' not in _row(index, "cross-summary", "ridge")
+    # the Friedman test and the CD diagram are over the three ranked models only
+    assert "the 3 models present in all tasks" in index
+    pairs = index[index.index('<table id="pairs-tasks"'):]
+    pairs = pairs[:pairs.index("</table>")]
+    assert _rows(index, "pairs-tasks") == 3 and ">mean<" not in pairs
+    assert "null models (mean) are shown but not ranked" in index
+    # the reference: the Wilcoxon section over datasets names it
+    assert "Each model against gblup" in index and 'id="vs-reference"' in index
+    mean = site.models["mean"].read_text()
+    assert "a null model, shown beside the board but outside its ranks" in mean
+    assert "position" not in mean
+    # per trait, every model is compared with the reference
+    small = site.datasets["sim (sim-small)"].read_text()
+    assert "ΔR² vs gblup" in small and "p vs gblup (Holm)" in small
+    assert ">reference<" in _row(small, "board-" + slug("sim (sim-small)"), "gblup")
 
 
 def test_site_of_one_run_has_no_cross_board(runs, tmp_path):
@@ -157,7 +192,7 @@ def test_names_from_users_files_are_escaped(runs, tmp_path):
     p.run["git_commit"] = EVIL
     from gpbench.boards.exports import run_tables
 
-    p.tables = run_tables(p.run, p.records)
+    p.tables = run_tables(p.run, p.records, p.reference)
     site = build_site_from(pages, tmp_path / "evil")
     files = list((tmp_path / "evil").rglob("*.html"))
     assert len(files) >= 4
@@ -195,7 +230,7 @@ def test_cli_site(runs, tmp_path, capsys):
     cross.mkdir(exist_ok=True)  # as a shell glob over a collection would pass it
     assert main(["site", *map(str, runs), str(cross), "-o", str(tmp_path / "s")]) == 0
     err = capsys.readouterr().err
-    assert "skipped cross/" in err and "2 dataset page(s), 3 model page(s)" in err
+    assert "skipped cross/" in err and "2 dataset page(s), 4 model page(s)" in err
     assert (tmp_path / "s" / "index.html").is_file()
     assert main(["site", str(tmp_path), "-o", str(tmp_path / "t")]) == 2
     assert "holds no results" in capsys.readouterr().err

@@ -161,7 +161,7 @@ def test_dataset_page(site, driver, artefacts):
     table = driver.find_element(By.CSS_SELECTOR, "table.board[id^='board-']")
     tid = table.get_attribute("id")
     rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert len(rows) == 6  # 2 traits x 3 models
+    assert len(rows) == 8  # 2 traits x 4 models
     # sorting by R² mean (column 4) reorders the rows (they start grouped by trait)
     before = [r.get_attribute("data-trait") + r.get_attribute("data-model") for r in
               table.find_elements(By.CSS_SELECTOR, "tbody tr")]
@@ -177,15 +177,15 @@ def test_dataset_page(site, driver, artefacts):
                                                 "[data-filter-key='trait']")
            ).select_by_value("trait1")
     shown = [r for r in after_rows if r.is_displayed()]
-    assert len(shown) == 3 and {r.get_attribute("data-trait") for r in shown} == {"trait1"}
+    assert len(shown) == 4 and {r.get_attribute("data-trait") for r in shown} == {"trait1"}
     figures = driver.find_elements(By.CSS_SELECTOR, f"figure[data-filter-scope='{tid}']")
     assert [f.is_displayed() for f in figures] == [f.get_attribute("data-trait") == "trait1"
                                                    for f in figures]
-    # the family filter: "linear" keeps all three (ridge, gblup, mean)
+    # the family filter: "linear" keeps all four (ridge, gblup, lasso, mean)
     family = Select(driver.find_element(
         By.CSS_SELECTOR, f"select[data-filter-for='{tid}'][data-filter-key='family']"))
     family.select_by_value("linear")
-    assert len([r for r in after_rows if r.is_displayed()]) == 3
+    assert len([r for r in after_rows if r.is_displayed()]) == 4
     # the metric filter hides the other metrics' columns
     Select(driver.find_element(By.CSS_SELECTOR, f"select[data-metric-for='{tid}']")
            ).select_by_value("pcc")

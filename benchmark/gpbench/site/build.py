@@ -7,7 +7,10 @@ several run directories, the board across datasets with its critical-difference 
 predicted per trait, versions of every result), one page per model (``models/<name>.html``:
 options, versions, fit seconds, ranks and wins), CSV downloads (``data/``) and the stylesheet
 and script (``assets/``). Every figure is computed from the stored records, as on the markdown
-boards; the pages open from files and load nothing from the network.
+boards; the pages open from files and load nothing from the network. As on the markdown
+boards, declared null models (``board_role="null"``, e.g. ``mean``) are shown on the board across
+datasets but left out of its ranks and tests, and every model is compared with the declared
+reference model (``board_role="reference"``, GBLUP) per trait and over datasets.
 """
 
 from __future__ import annotations
@@ -30,9 +33,15 @@ from gpbench.boards.crossboard import (
     Friedman,
     cross_board,
     separation_statement,
+    wilcoxon_statement,
 )
 from gpbench.boards.exports import cross_tables, run_tables
-from gpbench.boards.leaderboard import listed_records, load_run_files
+from gpbench.boards.leaderboard import (
+    declared_null_models,
+    declared_reference,
+    listed_records,
+    load_run_files,
+)
 from gpbench.running.protocol import describe_scheme
 from gpbench.running.runconfig import run_command
 from gpbench.site import svg
@@ -61,6 +70,22 @@ NAV = (("index.html", "Overview"), ("protocol.html", "Protocol and versions"))
 METRICS = (("r2", "R²"), ("pcc", "PCC"), ("mse", "MSE"), ("cost", "fit seconds"))
 
 
+@dataclass(frozen=True)
+class Roles:
+    """The models the boards treat apart: the reference every model is compared with, and the
+    null models shown outside ranks and tests."""
+
+    reference: str | None = None
+    null_models: tuple[str, ...] = ()
+
+    @classmethod
+    def declared(cls, reference: str | None = None,
+                 null_models: Sequence[str] | None = None) -> Roles:
+        """The given roles, or those the installed plugins declare (as the markdown boards)."""
+        return cls(reference or declared_reference(),
+                   tuple(declared_null_models() if null_models is None else null_models))
+
+
 @dataclass
 class RunPage:
     """One run directory as the site shows it."""
@@ -72,6 +97,7 @@ class RunPage:
     unreadable: list[tuple[str, str]]
     tables: dict[str, pd.DataFrame]
     slug: str = ""
+    reference: str | None = None  # the model the per-trait tables compare every model with
 
     @property
     def href(self) -> str:
@@ -150,13 +176,16 @@ def _model_link(model: str, root: str) -> Cell:
 # ------------------------------------------------------------------ loading
 
 
-def load_runs(run_dirs: Sequence[Path]) -> list[RunPage]:
-    """Read every run directory once (run.json and the records of the units it lists)."""
+def load_runs(run_dirs: Sequence[Path], reference: str | None = None) -> list[RunPage]:
+    """Read every run directory once (run.json and the records of the units it lists); the
+    per-trait tables compare every model with ``reference`` too (default: the declared one)."""
+    reference = reference or declared_reference()
     out = []
     for d in run_dirs:
         run, records, unreadable = load_run_files(Path(d))
         listed = listed_records(run, records)[0]
-        out.append(RunPage("", Path(d), run, listed, unreadable, run_tables(run, listed)))
+        out.append(RunPage("", Path(d), run, listed, unreadable,
+                           run_tables(run, listed, reference), reference=reference))
     return out
 
 
@@ -260,9 +289,26 @@ def _best_predictions(p: RunPage, model: str, trait: str) -> tuple[np.ndarray, n
     return np.asarray(yt, float), np.asarray(yp, float)
 
 
+def _vs_reference(r: pd.Series, model: str, reference: str) -> list[Cell]:
+    """The cells of a per-trait row against the reference: ΔR² with its interval, Holm p."""
+    if model == reference:
+        return [Cell("reference", 0.0), Cell(DASH)]
+    diff = r.get("ref_diff", np.nan)
+    if not np.isfinite(diff):
+        return [Cell(f"{reference} not ranked" if bool(r.get("complete", True)) else DASH),
+                Cell(DASH)]
+    ci = (f" [{r['ref_ci_low']:+.3f}, {r['ref_ci_high']:+.3f}]"
+          if np.isfinite(r.get("ref_ci_low", np.nan)) else "")
+    p = r.get("p_ref_holm", np.nan)
+    return [Cell(f"{diff:+.3f}{ci}", float(diff), cls="num"),
+            Cell(_p(p), p if np.isfinite(p) else None, cls="num")]
+
+
 def dataset_page(p: RunPage, data_dir: Path) -> str:
     root = "../"
     traits = p.tables["traits"]
+    # compared with the reference only where it ran (else every row would say "not ranked")
+    reference = p.reference if p.reference in set(traits.get("model", [])) else None
     csv_dir = data_dir / p.slug
     _csv(csv_dir / "summary.csv", traits)
     _csv(csv_dir / "overall.csv", p.tables["overall"])
@@ -277,9 +323,15 @@ def dataset_page(p: RunPage, data_dir: Path) -> str:
         Column("p (Holm)", "r2", "corrected t-test against the best, Holm-adjusted"),
         Column("PCC mean", "pcc"), Column("PCC sd", "pcc"), Column("MSE", "mse"),
         Column("folds"), Column("n test"), Column("n fit"),
-        Column("fit s", "cost", "mean seconds per fit (tuning included)")],
+        Column("fit s", "cost", "mean seconds per fit (tuning included)"),
+        *([Column(f"ΔR² vs {reference}", "r2", "mean per-fold difference to the reference "
+                  "model, declared before the results, with its simultaneous 95% interval"),
+           Column(f"p vs {reference} (Holm)", "r2", "corrected t-test against the reference, "
+                  "Holm-adjusted")] if reference else [])],
         caption="Per trait: models that finished every fold are ranked by mean R² over the "
-                "outer test folds.")
+                "outer test folds"
+                + (f"; each is compared with the best and with the reference model {reference}."
+                   if reference else "."))
     trait_names: list[str] = []
     for _, r in traits.iterrows():
         trait, model = str(r["trait"]), str(r["model"])
@@ -307,7 +359,8 @@ def dataset_page(p: RunPage, data_dir: Path) -> str:
                         cls="num"),
                    cell(r["pcc_mean"]), cell(r["pcc_sd"]), cell(r["mse_mean"], ".4g"),
                    cell(int(r["n_folds"]), "d"), cell(r["n_test"], ".0f"),
-                   cell(r["n_fit"], ".0f"), cell(r["fit_s"], ".2f")],
+                   cell(r["n_fit"], ".0f"), cell(r["fit_s"], ".2f"),
+                   *(_vs_reference(r, model, reference) if reference else [])],
                   trait=trait, family=family(model), model=model)
     families = [f for f in ORDER if f in {family(str(m)) for m in traits.get("model", [])}]
     filters = ('<div class="filters">'
@@ -372,10 +425,17 @@ def model_page(model: str, pages: list[RunPage], board: CrossBoard | None) -> st
     root = "../"
     fam = family(model)
     body = [f"<p>Family: <strong>{esc(fam)}</strong>.</p>"]
-    if board is not None and not board.summary.empty and model in board.summary.index:
+    if board is not None and model in board.null_models and model in board.summary.index:
         s = board.summary.loc[model]
-        pos = list(board.summary.index).index(model) + 1
-        body.append(f"<p>Across datasets: position {pos} of {len(board.summary)} by mean rank "
+        body.append(f"<p>Across datasets: a null model, shown beside the board but outside its "
+                    f"ranks and tests; mean R² {fmt(s['r2_mean'])} over {int(s['tasks_ran'])} "
+                    f"of {int(s['tasks'])} tasks (<a href=\"{root}index.html#cross\">board "
+                    "across datasets</a>).</p>")
+    elif board is not None and not board.summary.empty and model in board.summary.index:
+        s = board.summary.loc[model]
+        ranked = [m for m in board.summary.index if m not in board.null_models]
+        pos = ranked.index(model) + 1
+        body.append(f"<p>Across datasets: position {pos} of {len(ranked)} by mean rank "
                     f"({fmt(s['mean_rank'], '.2f')}), {int(s['wins'])} win(s) over "
                     f"{int(s['tasks_ran'])} of {int(s['tasks'])} tasks, mean R² "
                     f"{fmt(s['r2_mean'])} (<a href=\"{root}index.html#cross\">board across "
@@ -464,11 +524,41 @@ def _friedman_html(fr: Friedman, image: str | None, caption: str, table_id: str)
             f"{pairs.render()}</details>")
 
 
+def _wilcoxon_html(board: CrossBoard) -> list[str]:
+    """Each model against the declared reference: the Wilcoxon signed-rank tests over datasets
+    (as on the markdown board), or why they did not run; nothing without a reference."""
+    ref = board.reference
+    if not ref:
+        return []
+    parts = [f'<h3 id="vs-reference">Each model against {esc(ref)}</h3>',
+             "<p>Mean-rank tests let the other models on the board decide whether two models "
+             "differ (Benavoli, Corani &amp; Mangili 2016); the paired test recommended there "
+             f"compares each model with one fixed model, the declared reference {esc(ref)}: a "
+             "two-sided Wilcoxon signed-rank test over datasets (a model's score on a dataset "
+             "is its mean R² over the dataset's traits), Holm-adjusted over the models.</p>"]
+    if board.wilcoxon_note:
+        return parts + [f"<p>{esc(board.wilcoxon_note)}</p>"]
+    alpha = board.friedman.alpha if board.friedman is not None else ALPHA
+    parts += [f"<p>{esc(line)}</p>" for line in wilcoxon_statement(board.wilcoxon, ref, alpha)]
+    t = Table("cross-wilcoxon", [Column("model"), Column("datasets"),
+                                 Column(f"mean ΔR² vs {ref}", "r2"),
+                                 Column(f"median ΔR² vs {ref}", "r2"),
+                                 Column("better / worse"), Column("W"), Column("p"),
+                                 Column("p (Holm)")])
+    for _, r in board.wilcoxon.iterrows():
+        t.add([_model_link(str(r["model"]), ""), int(r["n_datasets"]),
+               cell(r["mean_diff"], "+.3f"), cell(r["median_diff"], "+.3f"),
+               Cell(f"{int(r['better'])}/{int(r['worse'])}", int(r["better"])),
+               cell(r["statistic"], ".1f"), Cell(_p(r["p_value"]), r["p_value"], cls="num"),
+               Cell(_p(r["p_holm"]), r["p_holm"], cls="num")], model=str(r["model"]))
+    return parts + [t.render()]
+
+
 def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
     """The board across datasets: summary, Friedman/Nemenyi with CD diagrams, R² per task."""
     data = out_dir / "data" / "cross"
     tables = cross_tables(board)
-    for name in ("summary", "r2", "pcc", "tasks", "pairs", "folds"):
+    for name in ("summary", "r2", "pcc", "tasks", "pairs", "wilcoxon", "folds"):
         if not tables[name].empty:
             _csv(data / f"{name}.csv", tables[name])
     parts = ['<h2 id="cross">Across datasets</h2>']
@@ -478,13 +568,24 @@ def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
         Column("model"), Column("family"), Column("mean rank"), Column("wins"),
         Column("mean R²", "r2"), Column("mean PCC", "pcc"), Column("R² / best", "r2"),
         Column("R² − best", "r2"), Column("tasks")],
-        caption=f"{len(board.r2)} tasks (dataset × trait); rank 1 = highest mean R² on a task")
+        caption=f"{len(board.r2)} tasks (dataset × trait); rank 1 = highest mean R² on a task"
+                + (f"; null models ({', '.join(board.null_models)}) are shown but not ranked: "
+                   "ranks, wins, the best of a task and every test are among the other models"
+                   if board.null_models else ""))
     for model, r in board.summary.iterrows():
-        summary.add([_model_link(str(model), ""), family(str(model)),
-                     cell(r["mean_rank"], ".2f"), int(r["wins"]), cell(r["r2_mean"]),
+        null = model in board.null_models
+        name = _model_link(str(model), "")
+        if null:
+            name = Cell(str(model), str(model), html=f'{name.html} <span class="muted">(null '
+                        "model)</span>")
+        summary.add([name, family(str(model)),
+                     cell(r["mean_rank"], ".2f"),
+                     cell(float(r["wins"]) if null else int(r["wins"]), "d"),
+                     cell(r["r2_mean"]),
                      cell(r["pcc_mean"]), cell(r["r2_rel_best"]), cell(r["r2_minus_best"]),
                      Cell(f"{int(r['tasks_ran'])}/{int(r['tasks'])}", int(r["tasks_ran"]))],
-                    family=family(str(model)), model=str(model))
+                    family=family(str(model)), model=str(model),
+                    **({"role": "null"} if null else {}))
     fams = [f for f in ORDER if f in {family(str(m)) for m in board.summary.index}]
     parts += ['<div class="filters">', select_filter("cross-summary", "family", "model family",
                                                      fams),
@@ -514,12 +615,15 @@ def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
             parts.append(_friedman_html(board.dataset_friedman, "cd_diagram_datasets.png",
                                         "Critical-difference diagram, datasets as blocks.",
                                         "pairs-datasets"))
+    parts += _wilcoxon_html(board)
+    ranked = [m for m in board.r2.columns if m not in board.null_models]
     wide = Table("cross-r2", [Column("dataset"), Column("trait"),
-                              *[Column(str(m)) for m in board.r2.columns]],
-                 caption="Mean R² over outer test folds per task; bold = best of the task; "
-                         "– = not run")
+                              *[Column(f"{m} (null)" if m in board.null_models else str(m))
+                                for m in board.r2.columns]],
+                 caption="Mean R² over outer test folds per task; bold = best of the task "
+                         "(among the ranked models); – = not run")
     for (dataset, trait), row in board.r2.iterrows():
-        best = row.max()
+        best = row[ranked].max()
         cells = []
         for v in row.to_numpy(dtype=float):
             c = cell(float(v))
@@ -539,6 +643,7 @@ def cross_section(board: CrossBoard, out_dir: Path, site: Site) -> str:
     downloads = [(f"data/cross/{n}.csv", t) for n, t in (
         ("summary", "models over all tasks (CSV)"), ("r2", "R² per task, wide (CSV)"),
         ("tasks", "per task and model, long (CSV)"), ("pairs", "Nemenyi pairs (CSV)"),
+        ("wilcoxon", f"Wilcoxon tests against {board.reference} (CSV)"),
         ("folds", "per-fold scores of every run (CSV)")) if (data / f"{n}.csv").exists()]
     parts += ["<h3>Downloads</h3>", _downloads(downloads)]
     return "\n".join(parts)
@@ -632,11 +737,15 @@ def _prepare(out_dir: Path) -> None:
     (out_dir / MARKER).write_text("written by gpbench site; rebuilt on the next run\n")
 
 
-def build_site_from(pages: list[RunPage], out_dir: Path, alpha: float = ALPHA) -> Site:
-    """Write the site of already loaded runs (see ``load_runs``) into ``out_dir``."""
+def build_site_from(pages: list[RunPage], out_dir: Path, alpha: float = ALPHA,
+                    roles: Roles | None = None) -> Site:
+    """Write the site of already loaded runs (see ``load_runs``) into ``out_dir``; ``roles``
+    (default: the declared ones) name the reference and the null models."""
     out_dir = Path(out_dir)
+    roles = roles or Roles.declared()
     _prepare(out_dir)
-    board = cross_board([(p.run_dir, p.run, p.records) for p in pages], alpha)
+    board = cross_board([(p.run_dir, p.run, p.records) for p in pages], alpha,
+                        roles.reference, roles.null_models)
     _label(pages, board)
     site = Site(out_dir, out_dir / "index.html")
     _copy_assets(out_dir)
@@ -652,10 +761,13 @@ def build_site_from(pages: list[RunPage], out_dir: Path, alpha: float = ALPHA) -
     return site
 
 
-def build_site(run_dirs: Sequence[Path], out_dir: Path, alpha: float = ALPHA) -> Site:
+def build_site(run_dirs: Sequence[Path], out_dir: Path, alpha: float = ALPHA,
+               roles: Roles | None = None) -> Site:
     """Read ``run_dirs`` and write their website into ``out_dir``; with several run
-    directories the index carries the board across datasets."""
-    return build_site_from(load_runs(run_dirs), out_dir, alpha)
+    directories the index carries the board across datasets. ``roles`` (default: the models
+    the installed plugins declare) name the reference model and the null models."""
+    roles = roles or Roles.declared()
+    return build_site_from(load_runs(run_dirs, roles.reference), out_dir, alpha, roles)
 
 
-__all__ = ["RunPage", "Site", "build_site", "build_site_from", "load_runs"]
+__all__ = ["Roles", "RunPage", "Site", "build_site", "build_site_from", "load_runs"]
