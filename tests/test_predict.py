@@ -66,7 +66,8 @@ def test_save_then_load_predicts_exactly_as_one_go(model, data, tmp_path):
     assert np.isfinite(a.to_numpy()).all()
     pd.testing.assert_frame_equal(a, b, check_exact=True)
     manifest = json.loads((saved / "manifest.json").read_text())
-    assert manifest["format_version"] == 1 and manifest["model"] == model
+    assert manifest["format_version"] == 2 and manifest["model"] == model
+    assert manifest["design"] is None  # own files without --covariates: no design effects
     assert manifest["markers"]["id"] == list(data["markers"].index)
     assert not list(saved.rglob("*.pkl")) and not list(saved.rglob("*.pickle"))
 
@@ -176,6 +177,7 @@ def test_saved_model_refusals(data, tmp_path, capsys):
         return err[0]
 
     assert "saved in model format 99" in with_manifest(format_version=99)
+    assert "'design' is damaged" in with_manifest(design={"coding": [{"level": "M"}]})
     msg = with_manifest(model="bayesx", plugin={"name": "bayes", "distribution": "gpbench-bayes",
                                                 "version": "2.0"})
     assert "needs model 'bayesx' from plugin 'bayes'" in msg and "not installed" in msg
@@ -191,9 +193,22 @@ def test_saved_model_refusals(data, tmp_path, capsys):
     assert "drop --model" in capsys.readouterr().err
     for flag in (["--maf", "0.05"], ["--seed", "3"], ["--min-call-rate", "0.9"],
                  ["--model-option", "ridge.alpha=2"], ["--data-dir", str(tmp_path)],
-                 ["--tune-metric", "pcc"]):
+                 ["--tune-metric", "pcc"], ["--covariates", "none"], ["--trials", "auto"]):
         assert main([*load, *flag]) == 2, flag
         assert f"drop {flag[0]}" in capsys.readouterr().err
+
+
+def test_a_model_saved_in_format_1_still_loads(data, tmp_path):
+    """Format 1 had no design effects: such a model loads and predicts as it did."""
+    saved = tmp_path / "m"
+    assert _predict(data, tmp_path / "a.csv", "--model", "ridge", "--save", str(saved)) == 0
+    manifest = json.loads((saved / "manifest.json").read_text())
+    del manifest["design"]
+    (saved / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}))
+    assert main(["predict", "--load", str(saved), "--new", str(data["new"]),
+                 "--out", str(tmp_path / "b.csv")]) == 0
+    pd.testing.assert_frame_equal(table(tmp_path / "a.csv"), table(tmp_path / "b.csv"),
+                                  check_exact=True)
 
 
 def test_a_model_without_save_predicts_in_one_go_but_cannot_be_saved(data, tmp_path,

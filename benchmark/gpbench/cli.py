@@ -264,6 +264,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="marker QC on the training individuals (as in `run`; default 0.5)")
     pred.add_argument("--seed", type=int, default=None,
                       help="seed of the inner split and model (default 0)")
+    pred.add_argument("--covariates", default=None, metavar="auto|none|FILE",
+                      help="fixed effects fitted on the training individuals, as in `run`: "
+                           "auto (default) the dataset's (mice: sex), none, or FILE / "
+                           "FILE:A,B; their effects are added back from --new-covariates")
+    pred.add_argument("--trials", default=None, choices=["auto", "none"],
+                      help="as in `run`: auto (default) fits trial-adjusted targets where the "
+                           "dataset has per-trial records, so predictions are individual "
+                           "(genetic + line) effects; none: plain means")
+    pred.add_argument("--new-covariates", default=None, metavar="FILE",
+                      help="covariates of the --new individuals (CSV: id column, then the "
+                           "training covariates; FILE:A,B takes columns A and B), needed when "
+                           "the model was fitted with covariates")
     pred.add_argument("--threads", type=int, default=None, help="threads for the model")
     pred.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                       help="device for models that can use a GPU")
@@ -502,6 +514,15 @@ def _load_new(registry: Any, args: argparse.Namespace, cache_dir: Path) -> Any:
                                                                  args.id_column)))
 
 
+def _new_covariates(args: argparse.Namespace) -> Any:
+    """The --new-covariates table (indexed by id), or None when not given."""
+    from gpbench.running.design import read_covariate_table
+
+    if not args.new_covariates:
+        return None
+    return read_covariate_table(args.new_covariates, "--new-covariates")
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from gpbench.api.types import DataConfig
     from gpbench.plugins import load_registry
@@ -523,12 +544,15 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                                 ("--model-option", args.model_option),
                                 ("--maf", args.maf is not None),
                                 ("--min-call-rate", args.min_call_rate is not None),
-                                ("--seed", args.seed is not None)) if v]
+                                ("--seed", args.seed is not None),
+                                ("--covariates", args.covariates is not None),
+                                ("--trials", args.trials is not None)) if v]
         if given:
             raise GpbenchError(f"--load DIR predicts with a saved model; drop {', '.join(given)}"
                                " (they were fixed when the model was fitted)")
         trained = predict.load(args.load, registry, n_threads, args.device)
         new = _load_new(registry, args, cache_dir)
+        new_covariates = _new_covariates(args)
     else:
         if not args.model:
             raise GpbenchError("name the model to fit with --model MODEL, or give a saved "
@@ -558,6 +582,10 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         ds = registry.dataset(dataset).load(data_config)
         traits = resolve_traits(args.traits, ds.trait_names)
         predict.check_new(new, ds.markers, args.new.name)
+        covariates = args.covariates or RunConfig.covariates
+        new_covariates = _new_covariates(args)
+        predict.check_new_covariates(ds, covariates, new_covariates, new.sample_ids,
+                                     f"--new-covariates {args.new_covariates}")
         trained = predict.train(
             registry, ds, entry.spec.name, traits, model_options.get(entry.spec.name, {}),
             tune=TuneConfig(args.tune, metric=args.tune_metric or "r2") if args.tune else None,
@@ -566,10 +594,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             device=args.device, maf=RunConfig.maf if args.maf is None else args.maf,
             min_call_rate=(RunConfig.min_call_rate if args.min_call_rate is None
                            else args.min_call_rate),
-            data_config=data_config)
+            data_config=data_config, covariates=covariates,
+            trials=args.trials or RunConfig.trials)
         if args.save is not None:
             print(f"saved model: {predict.save(trained, args.save)}", file=sys.stderr)
-    frame = predict.predict(trained, new, args.new.name)
+    frame = predict.predict(trained, new, args.new.name, new_covariates,
+                            f"--new-covariates {args.new_covariates}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out)
     print(f"predictions for {len(frame)} individuals x {frame.shape[1]} trait(s) of "

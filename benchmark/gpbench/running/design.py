@@ -52,12 +52,51 @@ class DesignFit:
         fixed: ``(n, t)`` the covariate part, added back to predictions; None without
             covariates.
         summary: the estimates and counts, stored in the unit's record.
+        coding: how the covariates were coded (from the training rows), to code new rows alike.
     """
 
     target: np.ndarray
     fit: np.ndarray
     fixed: np.ndarray | None
     summary: dict[str, Any] = field(default_factory=dict)
+    coding: tuple[CodedColumn, ...] = ()
+
+
+@dataclass(frozen=True)
+class CodedColumn:
+    """One column of the covariate matrix, coded from the training rows: a numeric covariate
+    (``level`` None; a missing value takes ``fill``, its training mean) or the indicator of one
+    level of a categorical covariate (a missing or unseen level, one not in ``levels``, takes
+    ``fill``, the level's training frequency)."""
+
+    covariate: str
+    level: str | None
+    fill: float
+    levels: tuple[str, ...] = ()  # the levels seen in the training rows (categorical only)
+
+    @property
+    def name(self) -> str:
+        return self.covariate if self.level is None else f"{self.covariate}={self.level}"
+
+    def values(self, column: pd.Series) -> np.ndarray:
+        """This column's values for the rows of ``column`` (the covariate's raw values)."""
+        if self.level is None:
+            values = pd.to_numeric(column, errors="raise").to_numpy(dtype=np.float64)
+            return np.where(np.isnan(values), self.fill, values)
+        text = column.astype(object).where(column.notna(), None).to_numpy()
+        dummy = np.array([v is not None and str(v) == self.level for v in text], dtype=float)
+        known = np.array([v is not None and str(v) in self.levels for v in text])
+        dummy[~known] = self.fill
+        return dummy
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"covariate": self.covariate, "level": self.level, "fill": self.fill,
+                "levels": list(self.levels)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CodedColumn:
+        return cls(str(d["covariate"]), None if d["level"] is None else str(d["level"]),
+                   float(d["fill"]), tuple(str(v) for v in d.get("levels") or ()))
 
 
 def frame_sha256(frame: pd.DataFrame) -> str:
@@ -65,11 +104,11 @@ def frame_sha256(frame: pd.DataFrame) -> str:
     return hashlib.sha256(frame.to_csv(lineterminator="\n").encode()).hexdigest()
 
 
-def read_covariates(path: Path | str, sample_ids: Sequence[str]) -> pd.DataFrame:
+def read_covariate_table(path: Path | str, flag: str = "--covariates") -> pd.DataFrame:
     """The covariate table in ``path`` (CSV or tab-separated; first column the sample id, every
     other column a covariate, or only the columns named after a colon: ``pheno.csv:sex,batch``),
-    aligned to ``sample_ids`` (a sample not in the file has missing covariates). A DataError in
-    one line when it cannot be read, lacks a named column or names none of the samples."""
+    indexed by sample id. A DataError in one line, naming ``flag``, when it cannot be read,
+    repeats an id or lacks a named column."""
     path, columns = str(path), None
     if not Path(path).exists() and ":" in path:
         path, _, names = path.rpartition(":")
@@ -78,53 +117,71 @@ def read_covariates(path: Path | str, sample_ids: Sequence[str]) -> pd.DataFrame
         frame = pd.read_csv(path, sep=None, engine="python", dtype={0: str},
                             keep_default_na=True)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"--covariates {path}: cannot read it ({exc}); give a CSV whose first "
+        raise DataError(f"{flag} {path}: cannot read it ({exc}); give a CSV whose first "
                         "column is the sample id") from exc
     if frame.shape[1] < 2:
-        raise DataError(f"--covariates {path}: needs a sample id column and at least one "
+        raise DataError(f"{flag} {path}: needs a sample id column and at least one "
                         "covariate column")
     frame = frame.set_index(frame.columns[0])
     frame.index = pd.Index([str(i).strip() for i in frame.index], name="sample")
     if frame.index.has_duplicates:
         dup = frame.index[frame.index.duplicated()].unique()[:5].tolist()
-        raise DataError(f"--covariates {path}: duplicate sample ids {dup}")
-    if not frame.index.isin(list(sample_ids)).any():
-        raise DataError(f"--covariates {path}: none of its ids {frame.index[:3].tolist()} is a "
-                        "sample of the dataset; its first column must hold the sample ids")
+        raise DataError(f"{flag} {path}: duplicate sample ids {dup}")
     frame.columns = [str(c) for c in frame.columns]
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise DataError(f"--covariates {path}: no column {missing[0]!r}; its columns are "
+            raise DataError(f"{flag} {path}: no column {missing[0]!r}; its columns are "
                             f"{list(frame.columns)[:15]}")
         frame = frame[columns]
+    return frame
+
+
+def read_covariates(path: Path | str, sample_ids: Sequence[str]) -> pd.DataFrame:
+    """:func:`read_covariate_table` aligned to ``sample_ids`` (a sample not in the file has
+    missing covariates); a DataError in one line when the file names none of the samples."""
+    frame = read_covariate_table(path)
+    if not frame.index.isin(list(sample_ids)).any():
+        raise DataError(f"--covariates {path}: none of its ids {frame.index[:3].tolist()} is a "
+                        "sample of the dataset; its first column must hold the sample ids")
     return frame.reindex([str(s) for s in sample_ids])
+
+
+def covariate_coding(covariates: pd.DataFrame, train: np.ndarray) -> tuple[CodedColumn, ...]:
+    """How each covariate becomes columns, from the training rows only (see the module
+    docstring): a numeric one as it is, a categorical one as indicators of its training levels
+    but the first."""
+    coding = []
+    for name in covariates.columns:
+        col = covariates[name]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = col.to_numpy(dtype=np.float64)
+            mean = np.nanmean(values[train]) if np.isfinite(values[train]).any() else 0.0
+            coding.append(CodedColumn(str(name), None, float(mean)))
+            continue
+        text = col.astype(object).where(col.notna(), None).to_numpy()
+        levels = sorted({str(v) for v in text[train] if v is not None})
+        known = np.array([v is not None and str(v) in levels for v in text])
+        for level in levels[1:]:
+            dummy = np.array([v is not None and str(v) == level for v in text], dtype=float)
+            share = dummy[train & known].mean() if (train & known).any() else 0.0
+            coding.append(CodedColumn(str(name), level, float(share), tuple(levels)))
+    return tuple(coding)
+
+
+def coded_matrix(covariates: pd.DataFrame, coding: Sequence[CodedColumn]) -> np.ndarray:
+    """The ``(n, q)`` covariate matrix of the rows of ``covariates`` under ``coding``."""
+    if not coding:
+        return np.zeros((len(covariates), 0))
+    return np.column_stack([c.values(covariates[c.covariate]) for c in coding])
 
 
 def covariate_matrix(covariates: pd.DataFrame, train: np.ndarray) -> tuple[np.ndarray,
                                                                           list[str]]:
     """The ``(n, q)`` covariate columns and their names, coded from the training rows only
     (see the module docstring)."""
-    columns, names = [], []
-    for name in covariates.columns:
-        col = covariates[name]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            values = col.to_numpy(dtype=np.float64)
-            mean = np.nanmean(values[train]) if np.isfinite(values[train]).any() else 0.0
-            columns.append(np.where(np.isnan(values), mean, values))
-            names.append(str(name))
-            continue
-        text = col.astype(object).where(col.notna(), None).to_numpy()
-        levels = sorted({str(v) for v in text[train] if v is not None})
-        for level in levels[1:]:
-            dummy = np.array([v is not None and str(v) == level for v in text], dtype=float)
-            known = np.array([v is not None and str(v) in levels for v in text])
-            dummy[~known] = dummy[train & known].mean() if (train & known).any() else 0.0
-            columns.append(dummy)
-            names.append(f"{name}={level}")
-    if not columns:
-        return np.zeros((len(covariates), 0)), []
-    return np.column_stack(columns), names
+    coding = covariate_coding(covariates, train)
+    return coded_matrix(covariates, coding), [c.name for c in coding]
 
 
 def covariate_effects(Z: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -218,9 +275,10 @@ def fit_design(Y: np.ndarray, traits: Sequence[str], sample_ids: Sequence[str],
                 continue
             target[:, j], effects, info = trial_targets(by_trait[trait], sample_ids, train)
             summary.setdefault("trials", {})[trait] = {**info, "effects": effects}
-    fixed = None
+    fixed, coding = None, ()
     if covariates is not None and covariates.shape[1] > 0:
-        Z, names = covariate_matrix(covariates, train)
+        coding = covariate_coding(covariates, train)
+        Z, names = coded_matrix(covariates, coding), [c.name for c in coding]
         fixed = np.zeros_like(target)
         for j, trait in enumerate(traits):
             rows = train & ~np.isnan(target[:, j])
@@ -232,7 +290,7 @@ def fit_design(Y: np.ndarray, traits: Sequence[str], sample_ids: Sequence[str],
                 "intercept": float(beta[0]),
                 "effects": dict(zip(names, map(float, beta[1:]), strict=True))}
     fit = target if fixed is None else target - fixed
-    return DesignFit(target, fit, fixed, summary)
+    return DesignFit(target, fit, fixed, summary, coding)
 
 
 def design_key(covariates: pd.DataFrame | None, trial_records: pd.DataFrame | None,

@@ -3,13 +3,16 @@
 ``train`` fits a model on all measured individuals of a dataset (once per trait for
 single-trait models, once for all traits for multi-trait ones), with the marker QC and mean
 imputation of a CV fold fitted on those individuals and, when asked, tuning inside them on the
-same inner split as in CV. ``predict`` aligns new genotypes to the training markers by marker
-id (markers the new file lacks are imputed with the training mean; extra markers are ignored;
-when both marker tables name the counted allele, a marker counted by the other allele is
-flipped and one with other alleles is treated as missing) and returns one row per new
-individual. ``save`` writes a versioned model directory (JSON
-manifest + each model's own ``save`` payload: arrays, text or state-dict files, never pickle);
-``load`` reads it back, refusing another format version or a model whose plugin is missing.
+same inner split as in CV. Design effects are estimated on those individuals as inside a CV
+fold (:mod:`gpbench.running.final_design`): the model fits the trait adjusted for them, the
+covariate effects are added back from the new individuals' covariates, and a trial-adjusted
+trait is predicted as individual effects. ``predict`` aligns new genotypes to the training
+markers by marker id (markers the new file lacks are imputed with the training mean; extra
+markers are ignored; when both marker tables name the counted allele, a marker counted by the
+other allele is flipped and one with other alleles is treated as missing) and returns one row
+per new individual. ``save`` writes a versioned model directory (JSON manifest + each model's
+own ``save`` payload: arrays, text or state-dict files, never pickle); ``load`` reads it back,
+refusing a format version it does not read or a model whose plugin is missing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from gpbench.api.errors import GpbenchError, UnknownNameError
 from gpbench.api.types import DataConfig, Dataset, ModelContext, ModelSpec
 from gpbench.data.preprocess import FoldPreprocessor
 from gpbench.plugins import PluginInfo, Registry
+from gpbench.running.design import covariate_coding, design_inputs, design_key, fit_design
+from gpbench.running.final_design import FinalDesign
 from gpbench.running.fitting import UnitData, _check_predictions, _fit_rows, constant_trait
 from gpbench.running.protocol import inner_validation_mask
 from gpbench.running.units import Environment, TuneConfig, Unit, model_seed
@@ -37,7 +42,8 @@ from gpbench.running.units import Environment, TuneConfig, Unit, model_seed
 log = logging.getLogger("gpbench.predict")
 
 FORMAT = "gpbench-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the design effects of the fit ("design"); 1 had none
+READS = (1, 2)
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Trained:
     markers: pd.DataFrame  # training markers (index = marker id), in training column order
     groups: list[FittedGroup]
     training: dict[str, Any] = field(default_factory=dict)
+    design: FinalDesign | None = None  # None: fitted on the traits as the dataset gives them
 
     @property
     def traits(self) -> list[str]:
@@ -78,8 +85,11 @@ def train(registry: Registry, ds: Dataset, model: str, traits: list[str],
           options: dict[str, Any] | None = None, tune: TuneConfig | None = None,
           seed: int = 0, n_threads: int = 1, device: str = "auto", maf: float = 0.0,
           min_call_rate: float = 0.0, inner_fraction: float = 0.2,
-          data_config: DataConfig | None = None) -> Trained:
-    """Fit ``model`` on every measured individual of ``ds`` for ``traits``."""
+          data_config: DataConfig | None = None, covariates: str = "auto",
+          trials: str = "auto") -> Trained:
+    """Fit ``model`` on every measured individual of ``ds`` for ``traits``, adjusted for the
+    design effects ``covariates`` and ``trials`` select (as ``gpbench run``'s flags: "auto"
+    takes the dataset's, "none" none, or a covariate file)."""
     entry = registry.entry("model", model)
     spec: ModelSpec = entry.spec
     who = f"model {spec.name!r} of {entry.plugin.describe()}"
@@ -89,10 +99,11 @@ def train(registry: Registry, ds: Dataset, model: str, traits: list[str],
     except ValueError as exc:
         raise GpbenchError(str(exc)) from exc
     ids = np.asarray(ds.sample_ids)
+    targets, design = _final_targets(ds, traits, covariates, trials)
     groups = [tuple(traits)] if spec.multi_trait else [(t,) for t in traits]
     fitted = []
     for group in groups:
-        Y = ds.traits[list(group)].to_numpy(dtype=np.float64)
+        Y = targets[:, [traits.index(t) for t in group]]
         measured = ~np.isnan(Y).all(axis=1) if spec.multi_trait else ~np.isnan(Y[:, 0])
         if measured.sum() < 2:
             raise GpbenchError(f"only {int(measured.sum())} measured individuals for "
@@ -131,7 +142,20 @@ def train(registry: Registry, ds: Dataset, model: str, traits: list[str],
     return Trained(spec.name, spec, entry.plugin, ds.markers, fitted,
                    {"dataset": ds.name, "version": ds.version, "checksum": ds.checksum,
                     "n_individuals": len(ids), "seed": seed, "maf": maf,
-                    "min_call_rate": min_call_rate})
+                    "min_call_rate": min_call_rate}, design)
+
+
+def _final_targets(ds: Dataset, traits: list[str], covariates: str,
+                   trials: str) -> tuple[np.ndarray, FinalDesign | None]:
+    """What the final model fits for ``traits`` (every individual trains), and the design
+    effects predictions need; the traits as they are when no design effect applies."""
+    Y = ds.traits[list(traits)].to_numpy(dtype=np.float64)
+    cov, records = design_inputs(ds, covariates, trials)
+    key = design_key(cov, records, traits)
+    if not key:
+        return Y, None
+    fit = fit_design(Y, traits, ds.sample_ids, np.ones(len(Y), dtype=bool), cov, records)
+    return fit.fit, FinalDesign.of(fit, key)
 
 
 def _tune(registry: Registry, ds: Dataset, spec: ModelSpec, plugin: PluginInfo, who: str,
@@ -150,6 +174,22 @@ def _tune(registry: Registry, ds: Dataset, spec: ModelSpec, plugin: PluginInfo, 
     d = UnitData(spec, who, plugin, ds, ds.genotypes, Y, ids, train_rows,
                  np.zeros(len(ids), dtype=bool), inner, measured)
     return run_tuning(unit, Environment(registry=registry), d, base_options=options)
+
+
+def check_new_covariates(ds: Dataset, covariates: str, table: pd.DataFrame | None,
+                         ids: list[str], source: str = "the new covariates") -> None:
+    """Raise, before any model is fitted, the one-line error :func:`predict` would raise when
+    the covariates ``covariates`` selects on ``ds`` are not given for the new ``ids`` in
+    ``table`` (or ``table`` is given to a fit without covariates)."""
+    cov, _ = design_inputs(ds, covariates, "none")
+    coding = covariate_coding(cov, np.ones(len(cov), dtype=bool)) if cov is not None else ()
+    if not coding:
+        if table is not None:
+            raise GpbenchError(f"{source} given, but the model is fitted without covariates; "
+                               "drop them")
+        return
+    probe = FinalDesign(coding, {"probe": (0.0,) * len(coding)})
+    probe.covariate_part(["probe"], ids, table, source)
 
 
 ALLELES = ("counted", "other")
@@ -230,9 +270,20 @@ def align(new: Dataset, markers: pd.DataFrame, used: np.ndarray | None = None,
     return X
 
 
-def predict(trained: Trained, new: Dataset, name: str = "the new genotype file"
-            ) -> pd.DataFrame:
-    """Predicted trait values, one row per individual of ``new`` (index = its ids)."""
+def predict(trained: Trained, new: Dataset, name: str = "the new genotype file",
+            covariates: pd.DataFrame | None = None,
+            covariates_name: str = "the new covariates") -> pd.DataFrame:
+    """Predicted trait values, one row per individual of ``new`` (index = its ids).
+
+    A model fitted with covariates needs the new individuals' values in ``covariates``
+    (indexed by id; see :class:`~gpbench.running.final_design.FinalDesign`): their effects are
+    added back. A trait fitted on trial-adjusted targets is predicted as individual effects."""
+    design = trained.design
+    part = (design.covariate_part(trained.traits, new.sample_ids, covariates, covariates_name)
+            if design is not None else None)
+    if covariates is not None and part is None:
+        raise GpbenchError(f"{covariates_name} given, but the model was fitted without "
+                           "covariates; drop them")
     used = np.zeros(len(trained.markers), dtype=bool)
     for g in trained.groups:
         used |= g.preprocessor.keep
@@ -245,8 +296,13 @@ def predict(trained: Trained, new: Dataset, name: str = "the new genotype file"
                                   f"model {trained.model!r} of {trained.plugin.describe()}")
         for j, t in enumerate(g.traits):
             cols[t] = pred[:, j]
-    out = pd.DataFrame(cols, index=pd.Index(new.sample_ids, name="id"))
-    return out[trained.traits]
+    out = pd.DataFrame(cols, index=pd.Index(new.sample_ids, name="id"))[trained.traits]
+    if part is not None:
+        out = out + part
+    if design is not None and design.trials:
+        log.info("%s: predicted as individual effects (trial effects removed in training)",
+                 ", ".join(design.trials))
+    return out
 
 
 # ------------------------------------------------------------------ saving and loading
@@ -285,6 +341,7 @@ def save(trained: Trained, directory: Path) -> Path:
         "plugin": {"name": trained.plugin.name, "distribution": trained.plugin.distribution,
                    "version": trained.plugin.version},
         "traits": trained.traits, "training": trained.training,
+        "design": trained.design.to_dict() if trained.design is not None else None,
         "markers": {"id": [str(m) for m in markers.index],
                     "chrom": [None if pd.isna(c) else str(c) for c in markers["chrom"]],
                     "pos": [None if pd.isna(p) else float(p) for p in markers["pos"]],
@@ -379,10 +436,11 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
         raise GpbenchError(f"{directory} is not a saved gpbench model (format "
                            f"{manifest.get('format')!r})")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READS:
         raise GpbenchError(f"{directory} was saved in model format {version} by gpbench "
                            f"{manifest.get('gpbench_version')}; this gpbench ({__version__}) "
-                           f"reads format {FORMAT_VERSION}: refit and save it again, or use "
+                           f"reads formats {', '.join(map(str, READS))}: refit and save it "
+                           "again, or use "
                            "the gpbench version that saved it")
     _check_manifest(manifest, directory, path)
     name, p = manifest["model"], manifest.get("plugin") or {}
@@ -424,4 +482,17 @@ def load(directory: Path, registry: Registry, n_threads: int = 1,
                                f"({exc}); save it again") from None
         groups.append(FittedGroup(tuple(g["traits"]), g["options"], pre, model,
                                   int(g.get("n_train", 0)), g.get("tuning")))
-    return Trained(name, spec, entry.plugin, markers, groups, manifest.get("training", {}))
+    return Trained(name, spec, entry.plugin, markers, groups, manifest.get("training", {}),
+                   _design(manifest, path))
+
+
+def _design(manifest: dict[str, Any], path: Path) -> FinalDesign | None:
+    """The manifest's design effects (None in format 1 and for a fit without them)."""
+    design = manifest.get("design")
+    if design is None:
+        return None
+    try:
+        return FinalDesign.from_dict(design)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise GpbenchError(f"{path}: 'design' is damaged ({exc!r}); save the model "
+                           "again") from None
