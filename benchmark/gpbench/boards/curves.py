@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from tabulate import tabulate
 
-from gpbench.boards.truth import truth_scores
+from gpbench.boards.truth import fold_scores
 
 
 def train_fraction(rec: dict[str, Any]) -> float:
@@ -37,16 +37,10 @@ def curve_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per (model, trait, share, repeat, fold) of successful units: R², PCC, the
     training samples measured for the trait (``n_train``) and, where stored, r and R² against
     the true genetic values (``r_g``, ``r2_g``)."""
-    rows = []
-    for rec in records:
-        if rec.get("status") != "ok":
-            continue
-        for trait, m in (rec.get("metrics") or {}).items():
-            r_g, r2_g = truth_scores(rec, trait)
-            rows.append({"model": rec["model"], "trait": trait,
-                         "fraction": train_fraction(rec), "repeat": rec["repeat"],
-                         "fold": rec["fold"], "r2": m.get("r2"), "pcc": m.get("pcc"),
-                         "n_train": m.get("n_train"), "r_g": r_g, "r2_g": r2_g})
+    rows = [{"model": rec["model"], "trait": trait, "fraction": train_fraction(rec),
+             "repeat": rec["repeat"], "fold": rec["fold"], "r2": m.get("r2"),
+             "pcc": m.get("pcc"), "n_train": m.get("n_train"), "r_g": r_g, "r2_g": r2_g}
+            for rec, trait, m, r_g, r2_g in fold_scores(records)]
     cols = ["model", "trait", "fraction", "repeat", "fold", "r2", "pcc", "n_train", "r_g",
             "r2_g"]
     return pd.DataFrame(rows, columns=cols).astype(

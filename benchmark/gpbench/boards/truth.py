@@ -8,7 +8,7 @@ themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -34,18 +34,24 @@ def has_truth(records: Iterable[dict[str, Any]]) -> bool:
     return any(r.get("status") == "ok" and r.get("g_true") for r in records)
 
 
+def fold_scores(records: Iterable[dict[str, Any]], with_truth: bool = False
+                ) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], float, float]]:
+    """(record, trait, its stored metrics, r and R² against the true genetic values) for every
+    trait of every successful record (with ``with_truth``, only records that store true
+    values): what the per-fold frames of the boards are built from."""
+    for rec in records:
+        if rec.get("status") != "ok" or (with_truth and not rec.get("g_true")):
+            continue
+        for trait, m in (rec.get("metrics") or {}).items():
+            yield (rec, trait, m, *truth_scores(rec, trait))
+
+
 def truth_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per (model, trait, repeat, fold) of successful units that store true values:
     ``r_g`` and ``r2_g`` against the truth, ``r_y`` (PCC) against the phenotype."""
-    rows = []
-    for rec in records:
-        if rec.get("status") != "ok" or not rec.get("g_true"):
-            continue
-        for trait, m in (rec.get("metrics") or {}).items():
-            r, r2 = truth_scores(rec, trait)
-            rows.append({"model": rec["model"], "trait": trait, "repeat": rec["repeat"],
-                         "fold": rec["fold"], "r_g": r, "r2_g": r2, "r_y": m.get("pcc"),
-                         "r2_y": m.get("r2")})
+    rows = [{"model": rec["model"], "trait": trait, "repeat": rec["repeat"],
+             "fold": rec["fold"], "r_g": r, "r2_g": r2, "r_y": m.get("pcc"),
+             "r2_y": m.get("r2")} for rec, trait, m, r, r2 in fold_scores(records, True)]
     cols = ["model", "trait", "repeat", "fold", "r_g", "r2_g", "r_y", "r2_y"]
     return pd.DataFrame(rows, columns=cols).astype(
         {"r_g": float, "r2_g": float, "r_y": float, "r2_y": float})

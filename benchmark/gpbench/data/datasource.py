@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -217,9 +217,7 @@ def _check(decl: DatasetDeclaration, parsed: Parsed) -> Parsed:
         index=markers.index)
     folds = parsed.published_folds
     if folds is not None:
-        folds = folds.copy()
-        folds.index = pd.Index([str(i) for i in folds.index], name="sample")
-        folds = folds.astype(np.int64).rename("fold")
+        folds = _by_sample(folds).astype(np.int64).rename("fold")
         unknown = folds.index.difference(traits.index)
         if len(unknown):
             raise DataError(f"dataset {decl.name!r}: published folds name unknown samples "
@@ -230,13 +228,22 @@ def _check(decl: DatasetDeclaration, parsed: Parsed) -> Parsed:
                   _check_records(decl.name, parsed.trial_records))
 
 
+Table = TypeVar("Table", pd.DataFrame, pd.Series)
+
+
+def _by_sample(table: Table) -> Table:
+    """A copy of ``table`` (a frame or series of a parser) indexed by sample ids as text."""
+    out = table.copy()
+    out.index = pd.Index([str(i) for i in out.index], name="sample")
+    return out
+
+
 def _check_groups(name: str, groups: pd.DataFrame | None,
                   samples: pd.Index) -> pd.DataFrame | None:
     """``groups`` aligned to ``samples`` with text labels (missing labels stay NaN)."""
     if groups is None:
         return None
-    groups = groups.copy()
-    groups.index = pd.Index([str(i) for i in groups.index], name="sample")
+    groups = _by_sample(groups)
     unknown = groups.index.difference(samples)
     if len(unknown):
         raise DataError(f"dataset {name!r}: groups name unknown samples "
@@ -254,8 +261,7 @@ def _check_covariates(name: str, covariates: pd.DataFrame | None,
     """Covariates aligned to the samples (str index and column names; categories as str)."""
     if covariates is None:
         return None
-    cov = covariates.copy()
-    cov.index = pd.Index([str(i) for i in cov.index], name="sample")
+    cov = _by_sample(covariates)
     if cov.index.has_duplicates:
         raise DataError(f"dataset {name!r}: duplicate sample ids in the covariates")
     cov.columns = [str(c) for c in cov.columns]
