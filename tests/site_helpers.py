@@ -26,7 +26,8 @@ def simulated_runs(base: Path) -> list[Path]:
             args = ["run", "--dataset", "sim", "--dataset-option", f"n_strains={n}",
                     "--dataset-option", "n_markers=100", "--dataset-option", "n_traits=2",
                     "--models", "ridge,gblup,lasso,mean", "--folds", "3", "--out", str(out),
-                    "--cache-dir", str(base / "cache"), "--no-report"]
+                    "--cache-dir", str(base / "cache"), "--no-report",
+                    "--executor", "inline"]  # no worker start per run: the fixture is fast
             assert main(args) == 0
             dirs.append(out)
     return dirs

@@ -185,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "phenotype file: list them in --ignore-columns too, so they are "
                           "not traits)")
     run.add_argument("--trials", default="auto", choices=["auto", "none"],
-                     help="auto (default): where a dataset has per-trial records (barley), "
+                     help="auto (default): where a dataset has per-trial records (barley, soynam, "
+                          "maize-drops), "
                           "estimate trial effects on each training fold's records and score "
                           "trial-adjusted targets; none: plain means as in the v1 protocol")
     run.add_argument("--train-fraction", type=_fractions, default=(1.0,), metavar="F1,F2,...",
