@@ -20,3 +20,28 @@ def test_costs_table_sums_models_over_run_directories_most_expensive_first():
                          ["gblup", "10", "1,200", "1,210", "28.5"],
                          ["mean", "0", "0", "0", "0.0"],
                          ["all", "40", "4,200", "4,240", "100.0"]]
+
+
+def test_a_unit_records_cpu_seconds_and_its_cost_prefers_them(tmp_path):
+    """Each record holds its process's CPU seconds beside the wall seconds of the same spans;
+    a unit's cost is the CPU seconds where recorded (a shared machine's waits are not cost),
+    else the wall seconds of records made before."""
+    from gpbench.boards.status import _seconds
+    from gpbench.cli import main
+    from gpbench.storage.records import ResultStore, record_problem
+
+    out = tmp_path / "run"
+    assert main(["run", "--dataset", "sim", "--dataset-option", "n_strains=60",
+                 "--dataset-option", "n_markers=80", "--models", "ridge", "--folds", "2",
+                 "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+                 "--executor", "inline"]) == 0
+    records = list(ResultStore(out).records())
+    assert records
+    for rec in records:
+        assert record_problem(rec) is None
+        assert set(rec["cpu"]) == set(rec["timing"]) == {"preprocess_s", "fit_s", "predict_s"}
+        assert all(v >= 0 for v in rec["cpu"].values())
+        assert _seconds(rec) == sum(rec["cpu"].values())
+    old = {k: v for k, v in records[0].items() if k != "cpu"}
+    assert _seconds(old) == sum(old["timing"].values())
+    assert record_problem({**records[0], "cpu": {"fit_s": "slow"}}) is not None

@@ -330,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="exit with status 1 unless every listed unit has an ok record")
     stat.add_argument("--costs", action="store_true",
                       help="instead: unit-seconds of the ok records per model and run "
-                      "directory, with totals (the cost table of docs/costs.md)")
+                      "directory, with totals (the cost table of docs/notes/costs.md): CPU "
+                      "seconds where a record has them, else wall seconds")
 
     cmp_ = sub.add_parser("compare", help="run a new model on a committed board's own folds "
                           "and protocol, beside its stored results, and write the boards")

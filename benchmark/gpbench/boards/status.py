@@ -59,7 +59,11 @@ class RunStatus:
 
 
 def _seconds(record: dict[str, Any]) -> float:
-    timing = record.get("timing") or {}
+    """A unit's cost: the CPU seconds of its preprocessing, tuning, fit and predict where the
+    record has them (the same on an idle core with one thread, and still the cost when other
+    processes shared the cores), else their wall seconds (records made before CPU time was
+    recorded)."""
+    timing = record.get("cpu") or record.get("timing") or {}
     return float(sum(v for v in timing.values() if isinstance(v, (int, float))))
 
 

@@ -158,14 +158,18 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
     options = dict(unit.options)
     out: dict[str, Any] = {}
     timing: dict[str, float] = {}
+    # CPU seconds of this process over the same spans: the cost of a unit on a shared machine,
+    # where wall seconds also count the time other processes held the cores
+    cpu: dict[str, float] = {}
     if unit.tune and unit.tune.n_trials > 0:
         if not is_tunable(spec):
             out["tuning_note"] = ("not tuned: the model declares no search space, so it ran "
                                   "once with its options")
         else:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             tuned = tune(unit, env, d, base_options=options)
             timing["tune_s"] = time.perf_counter() - t0
+            cpu["tune_s"] = time.process_time() - c0
             options.update(tuned["best_params"])
             out["tuning"] = tuned
     context = ModelContext(seed=unit.model_seed,
@@ -173,7 +177,11 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
                            get_model=registry.model)
     pred, info, t = fit_predict(spec, options, context, X, Y, fit_rows, valid_rows, test, who,
                                 maf=unit.maf, min_call_rate=unit.min_call_rate)
-    timing.update(t)
+    for name, seconds in t.items():
+        if name.startswith("cpu_"):
+            cpu[name.removeprefix("cpu_")] = seconds
+        else:
+            timing[name] = seconds
 
     metrics: dict[str, dict[str, float]] = {}
     predictions: dict[str, dict[str, list]] = {}
@@ -197,7 +205,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         if ds.truth is not None and trait in ds.truth.columns:
             truth[trait] = ds.truth[trait].to_numpy(dtype=np.float64)[test][m].tolist()
     out.update({"status": "ok", "metrics": metrics, "predictions": predictions,
-                "timing": timing, "fit_info": info, "used_options": options,
+                "timing": timing, "cpu": cpu, "fit_info": info, "used_options": options,
                 "multi_trait": spec.multi_trait, "versions": _versions(d.plugin, spec.libraries),
                 # rows the final model was trained on (a model that refits on its validation
                 # rows, or carves its own, says so in fit_info["n_fit"]) and validation rows

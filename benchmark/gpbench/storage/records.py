@@ -56,12 +56,14 @@ def record_problem(rec: Any) -> str | None:
         for name, value in scores.items():
             if not _finite_number(value):
                 return f"metric {name!r} of {trait!r} is not a number ({value!r})"
-    for key in ("timing", "fit_info", "used_options", "tuning", "predictions", "versions"):
+    for key in ("timing", "cpu", "fit_info", "used_options", "tuning", "predictions",
+                "versions"):
         if rec.get(key) is not None and not isinstance(rec[key], dict):
             return f"field {key!r} is not an object"
-    for name, value in (rec.get("timing") or {}).items():
-        if not _finite_number(value):
-            return f"timing {name!r} is not a number ({value!r})"
+    for key in ("timing", "cpu"):
+        for name, value in (rec.get(key) or {}).items():
+            if not _finite_number(value):
+                return f"{key} {name!r} is not a number ({value!r})"
     for key in ("n_fit", "n_valid"):
         if not _finite_number(rec.get(key)):
             return f"field {key!r} is not a number ({rec[key]!r})"
