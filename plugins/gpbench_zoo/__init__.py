@@ -44,7 +44,8 @@ def xgb_space(trial: Any) -> dict[str, Any]:
 
 
 def stack_space(trial: Any) -> dict[str, Any]:
-    """``--tune`` space for stack: the number of inner folds of its out-of-fold predictions."""
+    """``--tune`` space for stack: the number of inner folds of its out-of-fold predictions
+    (under scheme=crossfit, those of the members with ``fit_oof`` only)."""
     return {"inner_folds": trial.suggest_categorical("inner_folds", [3, 5, 10])}
 
 
@@ -73,5 +74,6 @@ def register_models(register: Any) -> None:
         name="stack", family="ensemble",
         factory=stack.Stack, options=dict(stack.DEFAULTS),
         search_space=stack_space, uses_models=stack.base_names,
+        resolve_options=stack.key_options,  # scheme=refit keys as before scheme existed
         option_types={"base": (str, list)},  # "gblup,lasso" or ["gblup", "lasso"]
         description="stacked ensemble: NNLS weights on inner-CV predictions of its base models"))

@@ -59,7 +59,8 @@ class Spy:
             import signal
 
             os.kill(os.getpid(), signal.SIGKILL)  # like the kernel's out-of-memory killer
-        self.event = {"options": dict(self.options), "fit": X[:, 0].astype(int).tolist(),
+        self.event = {"options": dict(self.options), "seed": self.context.seed,
+                      "fit": X[:, 0].astype(int).tolist(),
                       "fit_nan": int(np.isnan(Y).sum()), "n_traits": Y.shape[1],
                       "valid": valid[0][:, 0].astype(int).tolist() if valid else []}
         SEEN.append(self.event)
@@ -69,7 +70,8 @@ class Spy:
             self.context.report(1, 0.5)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        self.event["predict"] = X[:, 0].astype(int).tolist()
+        self.event["predict"] = X[:, 0].astype(int).tolist()  # the last call's rows
+        self.event.setdefault("predicts", []).append(self.event["predict"])  # every call's
         if self.options.get("fail"):
             raise RuntimeError("boom on purpose")
         out = np.c_[np.ones(len(X)), X[:, 1:]] @ self.coef
@@ -78,6 +80,21 @@ class Spy:
         if self.options.get("bad") == "nan":
             out[0] = np.nan
         return out
+
+
+class SpyOOF(Spy):
+    """A spy with ``fit_oof``: records the rows it is fitted on (all of them) and answers each
+    inner fold by a least-squares fit without that fold's rows."""
+
+    def fit_oof(self, X: np.ndarray, Y: np.ndarray, fold: np.ndarray) -> np.ndarray:
+        self.fit(X, Y)
+        self.event["oof_folds"] = int(len(np.unique(fold)))
+        oof = np.empty(Y.shape)
+        A = np.c_[np.ones(len(X)), X[:, 1:]]
+        for f in np.unique(fold):
+            b = fold == f
+            oof[b] = A[b] @ np.linalg.lstsq(A[~b], Y[~b], rcond=None)[0]
+        return oof
 
 
 def _space(trial: Any) -> dict[str, Any]:
@@ -105,5 +122,6 @@ def register_models(register: Any) -> None:
                        resolve_options=_by_device))
     register(ModelSpec("spy", Spy, opts, search_space=_space))
     register(ModelSpec("spy-val", Spy, opts, uses_validation=True, search_space=_space))
+    register(ModelSpec("spy-oof", SpyOOF, opts))
     register(ModelSpec("spy-mt", Spy, opts, multi_trait=True, uses_validation=True,
                        search_space=_space))

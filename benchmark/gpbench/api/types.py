@@ -204,10 +204,10 @@ class OutOfFoldModel(Model, Protocol):
     """A model that gives out-of-fold predictions of its training rows from one fit (optional).
 
     An ensemble that needs out-of-fold predictions of a model can call ``fit_oof`` when the
-    model has it, and otherwise fit the model once per inner fold (the stack does not use it
-    yet: docs/notes/stack-oof.md). ``fit_oof(X, Y,
-    fold)`` fits the model on all rows of ``X, Y`` as ``fit(X, Y)`` would (a model that chooses
-    a hyperparameter by inner CV uses ``fold``'s folds for it) and returns ``(n, n_traits)``
+    model has it, and otherwise fit the model once per inner fold (the stack uses it under
+    ``scheme=crossfit`` only: docs/notes/stack-oof.md). ``fit_oof(X, Y, fold)`` fits the
+    model on all rows of ``X, Y`` as ``fit(X, Y)`` would (a model that chooses a
+    hyperparameter by inner CV uses ``fold``'s folds for it) and returns ``(n, n_traits)``
     predictions in which row ``i`` is predicted by the model fitted without the rows of fold
     ``fold[i]`` (``fold``: ``(n,)`` integer labels). A hyperparameter chosen on all rows
     (penalty, variance ratio) may be kept fixed across folds; say so in the model's docs.
