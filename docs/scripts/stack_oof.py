@@ -1,19 +1,24 @@
 """Stack v1 against v2 (docs/notes/stack-oof.md): run models on a few units of the seed-0 plan.
 
     python docs/scripts/stack_oof.py run OUT DATASET TRAIT,TRAIT FOLD,FOLD MODEL,MODEL
-    python docs/scripts/stack_oof.py report V1_DIR[,V1_DIR...] V2_DIR[,V2_DIR...]
+    python docs/scripts/stack_oof.py report V1_DIR[,V1_DIR...] V2_DIR[,V2_DIR...] [MEMBER_DIRS]
 
 ``run`` plans DATASET with gpbench's own protocol (5 folds, fold seed 0, one unit at a time,
 one thread, default options) and runs MODELS on the outer folds FOLDS of TRAITS only; the code
 is whatever ``PYTHONPATH`` points at (the main checkout for v1, the branch for v2). The data
 directory is ``GPBENCH_DATA_DIR`` (default ``../shared/data``). ``report`` reads the records:
 test R² per unit of the v1 stack, the v2 stack and each member (from the v2 directories), and
-unit-seconds of each stack against the sum of its members' on the same units.
+unit-seconds of each stack against the sum of its members' on the same units. With
+``MEMBER_DIRS`` (comma-separated), the members' records come from those directories (only
+the four members are read there) and the v2 stack's from ``V2_DIRS``. A unit found in several
+directories counts once, from the last of them (e.g. a rerun after a cold first unit).
 
 With ``STACK_OOF_CPU=1`` the units run in this process (threads capped at 1) and their
 recorded seconds are this process's CPU seconds (``time.process_time``), not wall-clock
 seconds, so that a busy shared machine does not distort the cost comparison.
+``STACK_OOF_OPTIONS`` (JSON, e.g. ``{"stack": {"cross_folds": 2}}``) sets model options.
 """
+import json
 import os
 import sys
 from pathlib import Path
@@ -31,7 +36,8 @@ def run(out: str, dataset: str, traits: str, folds: str, models: str) -> None:
     data_dir = Path(os.environ.get("GPBENCH_DATA_DIR", "../shared/data"))
     keep = {int(f) for f in folds.split(",")}
     cfg = RunConfig(models=models.split(","), dataset=dataset, traits=traits.split(","), k=5,
-                    seed=0, out=Path(out), data_dir=data_dir, jobs=1, n_threads=1)
+                    seed=0, out=Path(out), data_dir=data_dir, jobs=1, n_threads=1,
+                    model_options=json.loads(os.environ.get("STACK_OOF_OPTIONS", "{}")))
     plan = plan_run(cfg, load_registry())
     plan.units = [u for u in plan.units if u.fold in keep]
     executor = None
@@ -63,11 +69,14 @@ def frame(dirs: str) -> pd.DataFrame:
     return pd.concat(rows)
 
 
-def report(v1_dirs: str, v2_dirs: str) -> None:
+def report(v1_dirs: str, v2_dirs: str, member_dirs: str = "") -> None:
     v1 = frame(v1_dirs).query("model == 'stack'").assign(model="stack_v1")
     v2 = frame(v2_dirs).replace({"model": {"stack": "stack_v2"}})
-    both = pd.concat([v1, v2])
+    if member_dirs:
+        v2 = pd.concat([v2.query("model == 'stack_v2'"),
+                        frame(member_dirs).query("model in @MEMBERS")])
     keys = ["dataset", "trait", "fold"]
+    both = pd.concat([v1, v2]).drop_duplicates([*keys, "model"], keep="last")
     r2 = both.pivot_table(index=keys, columns="model", values="r2")
     sec = both.pivot_table(index=keys, columns="model", values="unit_s")
     members = sec[MEMBERS].sum(axis=1)
