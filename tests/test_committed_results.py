@@ -172,3 +172,20 @@ def test_pending_records_are_finished_units_on_the_collection_folds(pending_dir)
     run, _ = load_run(COLLECTION / dataset)
     assert not {r["model"] for r in records} & set(run["units_by_model"]), "already on the board"
     _check_scores_own_test_fold(records, COLLECTION / dataset / "folds")
+
+
+def test_v1_v2_table_is_recomputed_from_both_boards():
+    """leaderboard/v2/v1-v2.md is what docs/scripts/board_v1_v2.py computes from the records of
+    leaderboard/collection and leaderboard/v2 (every v2 run directory, none left out)."""
+    import importlib.util
+
+    v2 = ROOT / "leaderboard" / "v2"
+    if not (v2 / "v1-v2.md").exists():
+        pytest.skip("no board v2 committed")
+    spec = importlib.util.spec_from_file_location("board_v1_v2",
+                                                  ROOT / "docs" / "scripts" / "board_v1_v2.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    df = script.compare(COLLECTION, v2)
+    assert set(df.dataset) == {p.name for p in v2.iterdir() if (p / "run.json").exists()}
+    assert (v2 / "v1-v2.md").read_text() == "\n".join(script.markdown(df)) + "\n"
