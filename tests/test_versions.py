@@ -27,9 +27,25 @@ RUN_DIRS = sorted(p.parent for p in LEADERBOARD.rglob("run.json"))
 # committed run directories whose records a declared version change made stale, with why: each
 # waits for its rerun (board v2, issue #29); the test fails once it is current, so that the entry
 # is removed then
+_CHAINS = ("brr, bayesa, bayesb, bl version 2 and the stack that builds bayesb: the "
+           "chain 1,500 / 500 / 5 (docs/notes/sampler-chains.md)")
 AWAITING_RERUN = {
     "leaderboard/collection/soynam": "soynam version 2: non-segregating calls filled from the "
-                                     "parents (docs/notes/soynam-parents.md)",
+                                     "parents (docs/notes/soynam-parents.md); " + _CHAINS,
+    "leaderboard/collection/apple": _CHAINS,
+    "leaderboard/collection/apricot": _CHAINS,
+    "leaderboard/collection/barley": _CHAINS,
+    "leaderboard/collection/maize-drops": _CHAINS,
+    "leaderboard/collection/maize-hybrids": _CHAINS,
+    "leaderboard/collection/mice": _CHAINS,
+    "leaderboard/collection/pine": _CHAINS,
+    "leaderboard/collection/potato": _CHAINS,
+    "leaderboard/collection/rice": _CHAINS,
+    "leaderboard/collection/salmon": _CHAINS,
+    "leaderboard/collection/wheat": _CHAINS,
+    "leaderboard/collection/yeast": _CHAINS,
+    "leaderboard/wheat-published": _CHAINS,
+    "leaderboard/yeast": _CHAINS,
 }
 # the last commit whose records were one JSON file per unit, keyed by source hashes
 BEFORE_PACKING = "38f6021"
