@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gpbench_linear import kernel as kernel_module
 from gpbench_linear.kernel import double_centre, fit_kernel
 
 
@@ -62,3 +63,25 @@ def test_unknown_method_is_refused(kernel_data):
     K, y = kernel_data
     with pytest.raises(ValueError, match="reml"):
         fit_kernel(K, y, "ml")
+
+
+def test_the_same_kernel_is_decomposed_once_and_fits_bit_for_bit_as_before(kernel_data,
+                                                                            monkeypatch):
+    K, y = kernel_data
+    y2 = y[::-1].copy()
+    fresh = []
+    for method in ("reml", "loo"):  # each with its own decomposition
+        kernel_module._LAST_EIGH.clear()
+        fresh.append(fit_kernel(K, y2, method))
+    calls = []
+    real = np.linalg.eigh
+    monkeypatch.setattr(np.linalg, "eigh", lambda A: calls.append(1) or real(A))
+    kernel_module._LAST_EIGH.clear()
+    fit_kernel(K, y, "reml")  # another trait on the same rows first
+    again = [fit_kernel(K, y2, "reml"), fit_kernel(K, y2, "loo")]
+    assert len(calls) == 1
+    for a, b in zip(again, fresh, strict=True):
+        assert np.array_equal(a.alpha, b.alpha) and a.delta == b.delta
+        assert a.reml_loglik == b.reml_loglik and a.intercept == b.intercept
+    fit_kernel(K[1:, 1:], y[1:], "reml")  # other rows: decomposed anew
+    assert len(calls) == 2
