@@ -29,23 +29,18 @@ RUN_DIRS = sorted(p.parent for p in LEADERBOARD.rglob("run.json"))
 # is removed then
 _CHAINS = ("brr, bayesa, bayesb, bl version 2 and the stack that builds bayesb: the "
            "chain 1,500 / 500 / 5 (docs/notes/sampler-chains.md)")
+_RKHS_V2 = "rkhs version 2: combine 'edge' replaces the 15-point grid (docs/notes/rkhs-speed.md)"
 AWAITING_RERUN = {
     "leaderboard/collection/soynam": "soynam version 2: non-segregating calls filled from the "
-                                     "parents (docs/notes/soynam-parents.md); " + _CHAINS,
-    "leaderboard/collection/apple": _CHAINS,
-    "leaderboard/collection/apricot": _CHAINS,
-    "leaderboard/collection/barley": _CHAINS,
-    "leaderboard/collection/maize-drops": _CHAINS,
-    "leaderboard/collection/maize-hybrids": _CHAINS,
-    "leaderboard/collection/mice": _CHAINS,
-    "leaderboard/collection/pine": _CHAINS,
-    "leaderboard/collection/potato": _CHAINS,
-    "leaderboard/collection/rice": _CHAINS,
-    "leaderboard/collection/salmon": _CHAINS,
-    "leaderboard/collection/wheat": _CHAINS,
-    "leaderboard/collection/yeast": _CHAINS,
-    "leaderboard/wheat-published": _CHAINS,
-    "leaderboard/yeast": _CHAINS,
+                                     "parents (docs/notes/soynam-parents.md); " + _CHAINS
+                                     + "; " + _RKHS_V2,
+    **{f"leaderboard/{run}": _CHAINS + "; " + _RKHS_V2 for run in (
+        *(f"collection/{d}" for d in ("apple", "apricot", "barley", "maize-drops",
+                                      "maize-hybrids", "mice", "pine", "potato", "rice",
+                                      "salmon", "wheat", "yeast")),
+        "wheat-published", "yeast")},
+    **{f"leaderboard/ladder/{s}-n1000-rep{r}": _RKHS_V2
+       for s in ("additive", "epistatic", "few-qtl") for r in (1, 2)},
 }
 # the last commit whose records were one JSON file per unit, keyed by source hashes
 BEFORE_PACKING = "38f6021"

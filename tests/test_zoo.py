@@ -11,7 +11,7 @@ import gpbench_zoo
 from gpbench import GpbenchError, ModelContext, ModelSpec
 from gpbench.plugins import load_registry
 from gpbench_linear.models import KernelRidge
-from gpbench_zoo.rkhs import RKHS, weight_candidates
+from gpbench_zoo.rkhs import RKHS, edge_search, weight_candidates
 from gpbench_zoo.stack import Stack, nnls_weights
 
 REG = load_registry([("linear", gpbench_linear), ("zoo", gpbench_zoo)], load_entrypoints=False)
@@ -111,6 +111,34 @@ def test_rkhs_best_is_the_single_kernel_with_the_highest_reml_likelihood(data):
     assert model.fit_info["reml_loglik"] == max(liks)
     # the median and the chosen kernel are the single-kernel fit's own: same predictions
     assert np.array_equal(model.predict(Xt), singles[chosen].predict(Xt))
+
+
+@pytest.mark.parametrize("peak, chosen, fits", [
+    ((0.7, 0.3, 0.0), (0.75, 0.25, 0.0), 5),   # stops at the first fall: (.5, .5) is worse
+    ((0.1, 0.0, 0.9), (0.0, 0.0, 1.0), 4),     # the best single kernel: one step, then stop
+    ((0.0, 0.4, 0.6), (0.0, 0.5, 0.5), 6),     # toward the second best, past the midpoint
+])
+def test_edge_search_walks_from_the_best_kernel_toward_the_second(peak, chosen, fits):
+    seen = []
+
+    def loglik(w):
+        seen.append(w)
+        return -float(np.sum((w - np.array(peak)) ** 2))
+
+    w = edge_search(3, 4, loglik)
+    assert np.allclose(w, chosen) and len(seen) == fits
+    grid = weight_candidates(3, "grid", 4)
+    assert all(any(np.array_equal(v, g) for g in grid) for v in seen)  # only grid points
+
+
+def test_rkhs_edge_chooses_among_grid_points_with_fewer_fits(data):
+    (X, Y), (Xt, _) = data
+    grid = RKHS({"combine": "grid"}, ModelContext()).fit(X, Y)
+    edge = RKHS({"combine": "edge"}, ModelContext()).fit(X, Y)
+    assert 4 <= edge.fit_info["n_candidates"] <= 6
+    assert edge.fit_info["reml_loglik"] <= grid.fit_info["reml_loglik"]
+    if edge.fit_info["weights"] == grid.fit_info["weights"]:  # the same fit, bit for bit
+        assert np.array_equal(edge.predict(Xt), grid.predict(Xt))
 
 
 def test_rkhs_with_huge_bandwidth_is_gblup(data):
