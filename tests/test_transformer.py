@@ -21,6 +21,8 @@ except ImportError:  # not yet in the editable install's package map
 from gpbench import ModelContext
 from gpbench.plugins import load_registry
 from gpbench_transformer import model as tmodel
+from gpbench_transformer.dropout import MaskDropout
+from gpbench_transformer.ema import WeightEma
 from gpbench_transformer.model import GenomicTransformer
 from gpbench_transformer.tokens import snp_index, window_index
 from gpbench_transformer.train import TransformerRegressor, masked_mse, pcc, ridge_coefficients
@@ -178,6 +180,48 @@ def test_window_embedding_is_per_window_linear():
         cols = cols[cols >= 0]
         w = emb.weight[k, : len(cols)]
         torch.testing.assert_close(out[:, k], x[:, cols] @ w + emb.bias[k])
+
+
+# --------------------------------------------------------------------------- same numbers, faster
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+def test_mask_dropout_draws_the_masks_of_nn_dropout(p):
+    """Same output, gradient and generator state as nn.Dropout, also on a permuted view (the
+    attention output reaches dropout1 as one): the training weights stay those of before."""
+    base = torch.randn(6, 5, 4)
+    for x in (base, base.transpose(0, 1)):
+        results = []
+        for drop in (torch.nn.Dropout(p), MaskDropout(p)):
+            xg = x.detach().clone().requires_grad_()  # clone keeps the permuted strides
+            torch.manual_seed(7)
+            y = drop(xg)
+            y.backward(torch.arange(y.numel(), dtype=y.dtype).view_as(y))
+            results.append((y.detach(), xg.grad, torch.rand(3)))
+        for ours, theirs in zip(*results, strict=True):
+            assert torch.equal(ours, theirs)
+    assert torch.equal(MaskDropout(p).eval()(base), base)
+
+
+def test_weight_ema_matches_torchs_averaged_model():
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    torch.manual_seed(0)
+    net = GenomicTransformer(window_index(30, None, 5), 1, embed_dim=8, n_heads=2, ff_dim=8)
+    ref = AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
+    ema = WeightEma(net, 0.9)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(4):
+        net(torch.randn(5, 30)).pow(2).mean().backward()
+        opt.step()
+        opt.zero_grad()
+        ref.update_parameters(net)
+        ema.update()
+    theirs = ref.module.state_dict()
+    for name, ours in ema.module.state_dict().items():
+        assert torch.equal(ours, theirs[name]), name
+    assert torch.equal(ema.module.embed.index, net.embed.index)
+    assert not torch.equal(ema.module.head.weight, net.head.weight)  # averaged, not copied
 
 
 # --------------------------------------------------------------------------- tokens

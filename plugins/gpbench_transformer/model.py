@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .dropout import MaskDropout
+
 
 class TokenEmbedding(nn.Module):
     """Each token gets its own linear map from its markers to ``embed_dim``.
@@ -45,7 +47,8 @@ class TokenEmbedding(nn.Module):
         if drop is not None:
             x = drop(x)
         x = torch.cat([x, x.new_zeros(x.shape[0], 1)], dim=1)
-        g = x[:, self.index].view(x.shape[0], self.n_tokens, self.width)
+        # index_select copies the same values as x[:, index] at a fifth of the CPU time
+        g = x.index_select(1, self.index).view(x.shape[0], self.n_tokens, self.width)
         return torch.einsum("btw,twd->btd", g, self.weight) + self.bias
 
 
@@ -67,15 +70,16 @@ class GenomicTransformer(nn.Module):
         if pool not in ("mean", "flatten"):
             raise ValueError(f"pool must be 'mean' or 'flatten', got {pool!r}")
         self.embed = TokenEmbedding(index, embed_dim)
-        self.input_dropout = nn.Dropout(input_dropout)  # on centred genotypes, before embedding
+        self.input_dropout = MaskDropout(input_dropout)  # on centred genotypes, before embedding
         layer = nn.TransformerEncoderLayer(embed_dim, n_heads, ff_dim, dropout,
                                            activation=activation, batch_first=True,
                                            norm_first=norm_first)
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
-        if attn_dropout is not None:  # dropout on the attention weights (default: = dropout)
-            for lyr in self.encoder.layers:
+        for lyr in self.encoder.layers:  # nn.Dropout's masks, drawn faster (dropout.py)
+            lyr.dropout, lyr.dropout1, lyr.dropout2 = (MaskDropout(dropout) for _ in range(3))
+            if attn_dropout is not None:  # dropout on the attention weights (default: = dropout)
                 lyr.self_attn.dropout = float(attn_dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = MaskDropout(dropout)
         self.pool = pool
         head_in = embed_dim * (self.embed.n_tokens if pool == "flatten" else 1)
         self.head = nn.Linear(head_in, n_outputs)
