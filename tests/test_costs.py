@@ -45,3 +45,28 @@ def test_a_unit_records_cpu_seconds_and_its_cost_prefers_them(tmp_path):
     old = {k: v for k, v in records[0].items() if k != "cpu"}
     assert _seconds(old) == sum(old["timing"].values())
     assert record_problem({**records[0], "cpu": {"fit_s": "slow"}}) is not None
+
+
+def test_status_prune_drops_only_the_records_of_unlisted_units(tmp_path, capsys):
+    """`gpbench status --prune`: a record of a unit run.json no longer lists (an older
+    version's, after a rerun) leaves the pack; every listed record stays, bit for bit."""
+    from gpbench.boards.status import run_status
+    from gpbench.cli import main
+    from gpbench.storage.records import ResultStore
+
+    out = tmp_path / "run"
+    args = ["run", "--dataset", "sim", "--dataset-option", "n_strains=50",
+            "--dataset-option", "n_markers=60", "--models", "ridge", "--folds", "2",
+            "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+            "--executor", "inline"]
+    assert main(args) == 0
+    store = ResultStore(out)
+    listed = store.records()
+    stray = {**listed[0], "unit_id": "ridge--trait1--r0f0--000000000000"}
+    store.write(stray)
+    store.pack()
+    assert run_status(out).stray == 1
+    assert main(["status", str(out), "--prune"]) == 0
+    assert "dropped 1 record" in capsys.readouterr().err
+    assert run_status(out).stray == 0
+    assert ResultStore(out).records() == listed

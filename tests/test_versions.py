@@ -39,8 +39,6 @@ AWAITING_RERUN = {
                                       "maize-hybrids", "mice", "pine", "potato", "rice",
                                       "salmon", "wheat", "yeast")),
         "wheat-published", "yeast")},
-    **{f"leaderboard/ladder/{s}-n1000-rep{r}": _RKHS_V2
-       for s in ("additive", "epistatic", "few-qtl") for r in (1, 2)},
 }
 # the last commit whose records were one JSON file per unit, keyed by source hashes
 BEFORE_PACKING = "38f6021"

@@ -328,6 +328,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run directories written by `gpbench run`")
     stat.add_argument("--check", action="store_true",
                       help="exit with status 1 unless every listed unit has an ok record")
+    stat.add_argument("--prune", action="store_true",
+                      help="also drop the records of units run.json no longer lists (made "
+                      "by an older model version or another configuration; they count for "
+                      "nothing) from each directory's results.parquet")
     stat.add_argument("--costs", action="store_true",
                       help="instead: unit-seconds of the ok records per model and run "
                       "directory, with totals (the cost table of docs/notes/costs.md): CPU "
@@ -805,6 +809,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
         raise GpbenchError("none of these is a run directory; pass the --out directories of "
                            "`gpbench run`")
     print((render_costs if args.costs else render_status)(statuses), end="")
+    if args.prune:
+        from gpbench.boards.status import prune_strays
+
+        for status in statuses:
+            if status.stray:
+                kept = prune_strays(status.run_dir)
+                print(f"gpbench: {status.run_dir}: dropped {status.stray} record(s) of "
+                      f"unlisted units; {kept} kept", file=sys.stderr)
     for why in skipped:
         print(f"gpbench: skipped: {why}", file=sys.stderr)
     complete = all(m.complete for s in statuses for m in s.models)

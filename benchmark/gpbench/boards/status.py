@@ -126,6 +126,20 @@ def run_status(run_dir: Path, registry: Registry | None = None) -> RunStatus:
     return status
 
 
+def prune_strays(run_dir: Path) -> int:
+    """Rewrite ``run_dir``'s pack with only the records of the units its run.json lists
+    (under the run's lock); returns how many it keeps. Records of units no longer listed, e.g.
+    of a model's older version after its rerun, count for nothing on any board."""
+    from gpbench.storage.records import ResultStore
+
+    run, records, _ = load_run_files(Path(run_dir))
+    units_by_model(run, Path(run_dir))  # raises for a directory that is not a run directory
+    listed = {r["unit_id"] for r in listed_records(run, records)[0]}
+    store = ResultStore(Path(run_dir))
+    with store.lock():
+        return store.pack(keep=listed)
+
+
 def render_status(statuses: Sequence[RunStatus]) -> str:
     """A table of every run directory's models, then a line per model over all of them."""
     checked = any(m.stale or m.code_changed or m.stale_why for s in statuses for m in s.models)
