@@ -37,10 +37,19 @@ def _same_folds(v1: Path, v2: Path) -> bool:
                                             == f2.loc[common, "repeat0"]).all())
 
 
+def complete_runs(root: Path) -> list[Path]:
+    """The run directories under ``root`` whose every listed unit has an ok record (a run still
+    in progress is left out)."""
+    from gpbench.boards.status import run_status
+
+    return [p for p in sorted(root.iterdir()) if (p / "run.json").exists()
+            and all(m.complete for m in run_status(p).models)]
+
+
 def compare(v1_root: Path, v2_root: Path) -> pd.DataFrame:
-    """One row per (dataset, trait, model) held by either board."""
+    """One row per (dataset, trait, model) held by either board (complete v2 runs only)."""
     rows = []
-    for v2 in sorted(p for p in v2_root.iterdir() if (p / "run.json").exists()):
+    for v2 in complete_runs(v2_root):
         v1 = v1_root / v2.name
         if not (v1 / "run.json").exists():
             continue
