@@ -28,6 +28,19 @@ from gpbench.running.threads import limit_threads
 SCORED = {"yeast": {"Lactate", "Lactose"}}
 
 
+def load_development(registry, dataset: str, traits_csv: str, data_dir: str):
+    """The dataset ``dataset`` and the traits of ``traits_csv``, refused where one of them is
+    scored by a committed board (defaults are compared on development traits only)."""
+    spec_ds = registry.dataset(dataset)
+    scored = SCORED.get(dataset, set(getattr(spec_ds, "default_traits", ()) or ()))
+    traits = traits_csv.split(",")
+    if scored & set(traits):
+        raise SystemExit(f"{sorted(scored & set(traits))} are scored by a committed board; "
+                         "compare on development traits")
+    cache = Path(os.environ.get("GPBENCH_CACHE", Path.home() / ".cache" / "gpbench"))
+    return spec_ds.load(DataConfig(cache, Path(data_dir) / dataset)), traits
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", default="yeast")
@@ -38,14 +51,7 @@ def main() -> None:
     args = ap.parse_args()
     limit_threads(1)  # one core, as `gpbench run --threads 1`
     reg = load_registry()
-    spec_ds = reg.dataset(args.dataset)
-    scored = SCORED.get(args.dataset, set(getattr(spec_ds, "default_traits", ()) or ()))
-    traits = args.traits.split(",")
-    if scored & set(traits):
-        raise SystemExit(f"{sorted(scored & set(traits))} are scored by a committed board; "
-                         "compare on development traits")
-    cache = Path(os.environ.get("GPBENCH_CACHE", Path.home() / ".cache" / "gpbench"))
-    ds = spec_ds.load(DataConfig(cache, Path(args.data_dir) / args.dataset))
+    ds, traits = load_development(reg, args.dataset, args.traits, args.data_dir)
     spec = reg.model("rkhs")
     print("| trait | fold | combine | R² | weights | fit s | fit+predict CPU s |\n"
           "|---|---|---|---|---|---|---|")

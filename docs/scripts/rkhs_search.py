@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from rkhs_combine import load_development  # this folder: the scripts run as files
 
-from gpbench import DataConfig
 from gpbench.data.preprocess import FoldPreprocessor
 from gpbench.plugins import load_registry
 from gpbench.running.design import design_inputs, fit_design
@@ -34,7 +34,6 @@ from gpbench_linear.tridiagonal import TridiagonalKernel
 from gpbench_zoo.kernels import CentredRows, gaussian
 from gpbench_zoo.rkhs import edge_search, weight_candidates
 
-SCORED = {"yeast": {"Lactate", "Lactose"}}
 BANDWIDTHS = (0.2, 1.0, 5.0)
 STEPS = 4
 
@@ -152,14 +151,7 @@ def main() -> None:
         summary([json.loads(line) for f in args.summary for line in f.read_text().splitlines()])
         return
     limit_threads(1)  # one core, as `gpbench run --threads 1`
-    spec_ds = load_registry().dataset(args.dataset)
-    scored = SCORED.get(args.dataset, set(getattr(spec_ds, "default_traits", ()) or ()))
-    traits = args.traits.split(",")
-    if scored & set(traits):
-        raise SystemExit(f"{sorted(scored & set(traits))} are scored by a committed board; "
-                         "compare on development traits")
-    cache = Path(os.environ.get("GPBENCH_CACHE", Path.home() / ".cache" / "gpbench"))
-    ds = spec_ds.load(DataConfig(cache, Path(args.data_dir) / args.dataset))
+    ds, traits = load_development(load_registry(), args.dataset, args.traits, args.data_dir)
     tables = []
     for trait in traits:
         for fold in map(int, args.folds.split(",")):
