@@ -65,8 +65,12 @@ def test_status_prune_drops_only_the_records_of_unlisted_units(tmp_path, capsys)
     stray = {**listed[0], "unit_id": "ridge--trait1--r0f0--000000000000"}
     store.write(stray)
     store.pack()
+    assert main(["leaderboard", str(out)]) == 0
+    assert "belong to no unit listed" in (out / "leaderboard.md").read_text()
     assert run_status(out).stray == 1
     assert main(["status", str(out), "--prune"]) == 0
     assert "dropped 1 record" in capsys.readouterr().err
     assert run_status(out).stray == 0
     assert ResultStore(out).records() == listed
+    # the board is rendered again: its footnote no longer counts the dropped record
+    assert "belong to no unit listed" not in (out / "leaderboard.md").read_text()

@@ -810,11 +810,15 @@ def _cmd_status(args: argparse.Namespace) -> int:
                            "`gpbench run`")
     print((render_costs if args.costs else render_status)(statuses), end="")
     if args.prune:
+        from gpbench.boards.publish import write_leaderboard
         from gpbench.boards.status import prune_strays
 
         for status in statuses:
             if status.stray:
                 kept = prune_strays(status.run_dir)
+                board = Path(status.run_dir) / "leaderboard.md"
+                if board.exists():  # its footnote counted the dropped records
+                    write_leaderboard(status.run_dir, board)
                 print(f"gpbench: {status.run_dir}: dropped {status.stray} record(s) of "
                       f"unlisted units; {kept} kept", file=sys.stderr)
     for why in skipped:
