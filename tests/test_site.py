@@ -226,11 +226,17 @@ def test_rebuild_removes_stale_pages(runs, tmp_path):
 def test_cli_site(runs, tmp_path, capsys):
     from gpbench.cli import main
 
-    cross = runs[0].parent / "cross"
-    cross.mkdir(exist_ok=True)  # as a shell glob over a collection would pass it
-    assert main(["site", *map(str, runs), str(cross), "-o", str(tmp_path / "s")]) == 0
+    cross, tables = runs[0].parent / "cross", runs[0].parent / "tables"
+    cross.mkdir(exist_ok=True)  # as a shell glob over a collection would pass them
+    tables.mkdir(exist_ok=True)
+    assert main(["site", *map(str, runs), str(cross), str(tables),
+                 "-o", str(tmp_path / "s")]) == 0
     err = capsys.readouterr().err
-    assert "skipped cross/" in err and "2 dataset page(s), 4 model page(s)" in err
+    assert "skipped cross/, tables/" in err and "2 dataset page(s), 4 model page(s)" in err
+    assert main(["leaderboard", *map(str, runs), str(cross), str(tables),
+                 "-o", str(tmp_path / "c")]) == 0
+    assert "skipped cross/, tables/" in capsys.readouterr().err
+    assert (tmp_path / "c" / "leaderboard.md").is_file()
     assert (tmp_path / "s" / "index.html").is_file()
     assert main(["site", str(tmp_path), "-o", str(tmp_path / "t")]) == 2
     assert "holds no results" in capsys.readouterr().err

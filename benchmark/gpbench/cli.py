@@ -688,6 +688,23 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _glob_run_dirs(paths: list[Path]) -> list[Path]:
+    """The run directories of ``paths``. A shell glob such as ``leaderboard/v2/*/`` also
+    matches folders beside the runs that are not runs (a cross board's ``cross/``, a
+    ``tables/``): those, holding no ``run.json`` and no results, are skipped with a note."""
+    skipped = [d for d in paths if not holds_results(d) and not (Path(d) / "run.json").exists()
+               and Path(d).is_dir()]
+    run_dirs = [d for d in paths if d not in skipped]
+    if skipped and run_dirs:
+        print("gpbench: skipped " + ", ".join(f"{Path(d).name}/" for d in skipped)
+              + " (no run.json: not run directories)", file=sys.stderr)
+    for run_dir in run_dirs or paths:
+        if not holds_results(run_dir):
+            raise GpbenchError(f"{run_dir} holds no results; pass the --out "
+                               "directories of `gpbench run`")
+    return run_dirs
+
+
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     from gpbench.boards.publish import write_leaderboard
 
@@ -706,19 +723,9 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
-    from gpbench.running.multirun import CROSS_DIR
     from gpbench.site import build_site
 
-    # a shell glob such as leaderboard/collection/*/ also matches the cross board's directory
-    run_dirs = [d for d in args.run_dir if d.name != CROSS_DIR or holds_results(d)]
-    if len(run_dirs) < len(args.run_dir):
-        print(f"gpbench: skipped {CROSS_DIR}/ (the board across datasets, not a run directory)",
-              file=sys.stderr)
-    for run_dir in run_dirs:
-        if not holds_results(run_dir):
-            raise GpbenchError(f"{run_dir} holds no results; pass the --out "
-                               "directories of `gpbench run`")
-    site = build_site(run_dirs, args.output)
+    site = build_site(_glob_run_dirs(args.run_dir), args.output)
     print(f"site: {site.index} ({len(site.datasets)} dataset page(s), {len(site.models)} "
           "model page(s)); open it in a browser, no server needed", file=sys.stderr)
     return 0
@@ -728,12 +735,8 @@ def _cmd_cross_leaderboard(args: argparse.Namespace) -> int:
     from gpbench.boards.publish import write_cross_board
     from gpbench.running.multirun import CROSS_DIR
 
-    for run_dir in args.run_dir:
-        if not holds_results(run_dir):
-            raise GpbenchError(f"{run_dir} holds no results; pass the --out "
-                               "directories of `gpbench run`")
-    path = write_cross_board(args.run_dir, args.output or Path("runs") / CROSS_DIR,
-                             reference=args.reference)
+    path = write_cross_board(_glob_run_dirs(args.run_dir),
+                             args.output or Path("runs") / CROSS_DIR, reference=args.reference)
     if args.print:
         print(path.read_text())
     print(f"leaderboard across datasets: {path}", file=sys.stderr)
