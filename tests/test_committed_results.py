@@ -89,6 +89,29 @@ def test_collection_tables_are_the_cross_board(collection_board, page, section):
                               f"{s.pcc_mean:.3f}"], cells[0]
 
 
+V2_TABLES = [(RESULTS_PAGE, "Board v2 so far", "v2"),
+             (ROOT / "README.md", "Board v2 so far", "v2")]
+
+
+@pytest.mark.parametrize(("page", "section", "folder"), V2_TABLES,
+                         ids=["docs/results.md v2", "README.md v2"])
+def test_v2_tables_are_their_cross_boards(page, section, folder):
+    """The v2 tables of the results page and the README are the summaries of the cross boards of
+    every run directory under leaderboard/v2 (leaderboard/v2-grouped)."""
+    runs = sorted(p for p in (ROOT / "leaderboard" / folder).iterdir()
+                  if (p / "run.json").exists())
+    summary = load_cross_board(runs, reference=declared_reference(),
+                               null_models=declared_null_models()).summary
+    rows = _results_table(section, page)
+    assert [_model(r[0]) for r in rows] == list(summary.index)
+    for cells in rows:
+        s = summary.loc[_model(cells[0])]
+        ranked = np.isfinite(s.mean_rank)
+        assert cells[1:5] == [f"{s.mean_rank:.2f}" if ranked else "–",
+                              f"{int(s.wins)}" if ranked else "–", f"{s.r2_mean:.3f}",
+                              f"{s.pcc_mean:.3f}"], cells[0]
+
+
 def test_results_page_yeast_table_is_the_committed_run():
     _, records = load_run(ROOT / "leaderboard" / "yeast")
     df = records_frame(records)
@@ -118,10 +141,20 @@ def test_committed_leaderboard_is_rendered_from_its_records(run_dir, tmp_path, m
         assert table.read_bytes() == (run_dir / "tables" / table.name).read_bytes(), table.name
 
 
-def test_committed_cross_board_is_rendered_from_the_runs(tmp_path, monkeypatch):
+def _cross_boards() -> list[Path]:
+    """Folders of run directories with a committed cross board (``FOLDER/cross``)."""
+    return sorted(p.parent.relative_to(ROOT) for p in (ROOT / "leaderboard").glob("*/cross")
+                  if (p / "leaderboard.md").exists())
+
+
+@pytest.mark.parametrize("folder", _cross_boards(), ids=str)
+def test_committed_cross_board_is_rendered_from_the_runs(folder, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
-    write_cross_board(_collection_runs(), tmp_path)
-    committed = COLLECTION / "cross"
+    committed = ROOT / folder / "cross"
+    # the runs it was made of, in its order: the run-directory column of its "Runs" table
+    runs = [Path(cells[1]) for cells in _results_table("Runs", committed / "leaderboard.md")]
+    assert runs and all((ROOT / r / "run.json").exists() for r in runs), runs
+    write_cross_board(runs, tmp_path)
     assert (tmp_path / "leaderboard.md").read_text() == (committed / "leaderboard.md").read_text()
     for table in sorted((tmp_path / "tables").iterdir()):
         assert table.read_bytes() == (committed / "tables" / table.name).read_bytes(), table.name
@@ -190,3 +223,22 @@ def test_v1_v2_table_is_recomputed_from_both_boards():
     committed = {p.name for p in v2.iterdir() if (p / "run.json").exists()}
     assert set(df.dataset) == {p.name for p in script.complete_runs(v2)} == committed
     assert (v2 / "v1-v2.md").read_text() == "\n".join(script.markdown(df)) + "\n"
+
+
+def test_random_grouped_table_is_recomputed_from_both_boards():
+    """leaderboard/v2-grouped/random-grouped.md is what docs/scripts/board_grouped.py computes
+    from the records of leaderboard/v2 and leaderboard/v2-grouped (every grouped run committed)."""
+    import importlib.util
+
+    grouped = ROOT / "leaderboard" / "v2-grouped"
+    if not (grouped / "random-grouped.md").exists():
+        pytest.skip("no grouped board v2 committed")
+    spec = importlib.util.spec_from_file_location("board_grouped",
+                                                  ROOT / "docs" / "scripts" / "board_grouped.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    df = script.compare(grouped, ROOT / "leaderboard" / "v2")
+    committed = {p.parent.name for p in grouped.rglob("run.json")}
+    assert set(df.run) == {p.name for p in script.grouped_runs(grouped)} == committed
+    assert (df.cv != "random").all()
+    assert (grouped / "random-grouped.md").read_text() == "\n".join(script.markdown(df)) + "\n"

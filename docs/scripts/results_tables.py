@@ -1,4 +1,6 @@
-"""Rewrite the result tables of docs/results.md and README.md from the committed records.
+"""Rewrite the result tables of docs/results.md and README.md from the committed records:
+yeast's board and the cross boards of leaderboard/collection (v1), leaderboard/v2 and
+leaderboard/v2-grouped.
 
     PYTHONPATH=benchmark:plugins python docs/scripts/results_tables.py [--check]
 
@@ -14,7 +16,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-PAGES = {ROOT / "docs" / "results.md": ("yeast", "collection"), ROOT / "README.md": ("collection",)}
+PAGES = {ROOT / "docs" / "results.md": ("yeast", "collection", "v2"),
+         ROOT / "README.md": ("collection", "v2")}
+# the cross boards behind the tables of that name: every run directory under the folder
+BOARDS = {"collection": ROOT / "leaderboard" / "collection", "v2": ROOT / "leaderboard" / "v2",
+          "v2-grouped": ROOT / "leaderboard" / "v2-grouped"}
 LABELS = {"transformer": "transformer (fast)", "transformer-mt": "transformer-mt (fast)",
           "mean": "mean (null model)"}
 
@@ -37,15 +43,15 @@ def yeast_table() -> list[str]:
     return rows
 
 
-def collection_table() -> list[str]:
-    """The cross board's summary: mean rank, wins, mean R² and PCC, in the board's order."""
+def cross_table(folder: Path) -> list[str]:
+    """The summary of the cross board of ``folder``'s run directories: mean rank, wins, mean R²
+    and PCC, in the board's order."""
     import math
 
     from gpbench.boards.crossboard import load_cross_board
     from gpbench.boards.leaderboard import declared_null_models, declared_reference
 
-    collection = ROOT / "leaderboard" / "collection"
-    runs = sorted(p for p in collection.iterdir() if (p / "run.json").exists())
+    runs = sorted(p for p in folder.iterdir() if (p / "run.json").exists())
     # as `gpbench leaderboard` writes it: the declared null model shown but not ranked ("–")
     summary = load_cross_board(runs, reference=declared_reference(),
                                null_models=declared_null_models()).summary
@@ -69,7 +75,8 @@ def replace_table(text: str, name: str, rows: list[str], page: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    tables = {"yeast": yeast_table(), "collection": collection_table()}
+    tables = {"yeast": yeast_table(), **{name: cross_table(folder)
+                                          for name, folder in BOARDS.items()}}
     stale = False
     for page, names in PAGES.items():
         text = fresh = page.read_text()
