@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gpbench import DataConfig
 from gpbench.api.errors import DataError
 from gpbench.running.design import (
+    compact_trials,
     covariate_matrix,
     design_key,
     fit_design,
@@ -175,7 +177,9 @@ def test_test_rows_never_shape_the_design_estimates(tmp_path):
         assert not set(event["fit"]) & set(event["predict"])
     rec = a["Y", 0]
     assert rec["design"]["trials"] and rec["design"]["covariates"] == ["sex"]
-    assert rec["design_fit"]["trials"]["Y"]["effects"]["t0"] > 5  # a large trial effect
+    trials = rec["design_fit"]["trials"]["Y"]
+    assert "effects" not in trials and len(trials["effects_sha256"]) == 64  # stored compact
+    assert trials["effects_max"] > 5  # a large trial effect
     assert "design effects" in (plain / "leaderboard.md").read_text()
 
 
@@ -283,3 +287,29 @@ def test_declared_covariates_are_aligned_by_sample_id():
     cov, _ = design_inputs(type("D", (), {"covariates": shuffled, "sample_ids": ds.sample_ids,
                                           "trial_records": None})())
     assert cov["sex"].tolist() == ds.covariates["sex"].tolist()
+
+
+def test_records_store_trial_effects_as_digest_and_migrate_compacts_old_records(tmp_path):
+    """A record holds each trait's trial effects as their sha256 and range; ``gpbench migrate``
+    turns a record that stored them in full (gpbench before 2026-12-07) into exactly what a
+    run stores today, the same digest from the same estimates."""
+    from gpbench.plugins import load_registry
+    from gpbench.running.migrate import migrate
+
+    run_dir = _run(tmp_path, "run", traits=["Y"])
+    store = ResultStore(run_dir)
+    today = {r["unit_id"]: r for r in store.records()}
+    # the same estimates, stored in full as old records did
+    data = design_spy.design_dataset(DataConfig(cache_dir=tmp_path / "cache"))
+    plan = FoldPlan.load(next((run_dir / "folds").glob("*.csv")), 5, 0)
+    assert list(plan.assignment.index) == list(data.traits.index)
+    for uid, rec in today.items():
+        train = ~plan.test_mask(rec["repeat"], rec["fold"])
+        full = fit_design(data.traits[["Y"]].to_numpy(), ["Y"], list(data.traits.index), train,
+                          trial_records=data.trial_records).summary["trials"]["Y"]
+        assert compact_trials(full) == rec["design_fit"]["trials"]["Y"], uid
+        old = {**rec, "design_fit": {**rec["design_fit"], "trials": {"Y": full}}}
+        store.write(old)
+    assert all("effects" in r["design_fit"]["trials"]["Y"] for r in store.records())
+    migrate(run_dir, load_registry())
+    assert {r["unit_id"]: r for r in ResultStore(run_dir).records()} == today

@@ -51,7 +51,8 @@ class DesignFit:
         fit: ``(n, t)`` what models are fitted on: ``target`` minus ``fixed``.
         fixed: ``(n, t)`` the covariate part, added back to predictions; None without
             covariates.
-        summary: the estimates and counts, stored in the unit's record.
+        summary: the estimates and counts; the unit's record stores
+            :func:`record_summary` of it.
         coding: how the covariates were coded (from the training rows), to code new rows alike.
     """
 
@@ -258,6 +259,37 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
             "test_samples_without_target": int(np.isnan(target[tested]).sum()),
             "trials": len(trials)}
     return target, effect, info
+
+
+def effects_digest(effects: Mapping[str, float]) -> str:
+    """sha256 of trial effects as sorted JSON: equal digests, equal estimates to the bit."""
+    import json
+
+    return hashlib.sha256(json.dumps(dict(effects), sort_keys=True).encode()).hexdigest()
+
+
+def record_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``summary`` as a unit's record stores it: each trait's trial effects (one per trial, 1,502
+    on soynam, the same for every model of a fold) become their digest and range, since the
+    full estimates made board v2's records 85% design; covariate effects stay as they are."""
+    out = dict(summary)
+    if "trials" in summary:
+        out["trials"] = {trait: compact_trials(info) for trait, info in summary["trials"].items()}
+    return out
+
+
+def compact_trials(info: Mapping[str, Any]) -> dict[str, Any]:
+    """One trait's trial summary with ``effects`` replaced by ``effects_sha256``,
+    ``effects_min`` and ``effects_max`` (a compact one is returned unchanged)."""
+    if "effects" not in info:
+        return dict(info)
+    effects = info["effects"]
+    values = [float(v) for v in effects.values()]
+    out = {k: v for k, v in info.items() if k != "effects"}
+    out.update(effects_sha256=effects_digest(effects),
+               effects_min=min(values) if values else None,
+               effects_max=max(values) if values else None)
+    return out
 
 
 def fit_design(Y: np.ndarray, traits: Sequence[str], sample_ids: Sequence[str],

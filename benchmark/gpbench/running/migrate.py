@@ -5,6 +5,10 @@ per unit. ``migrate`` rekeys every record by declared versions (:mod:`gpbench.ru
 at version "1" of its model and dataset and protocol 1, packs the records into one
 ``results.parquet`` without training histories, and rewrites run.json's unit lists. Metrics and
 predictions are kept exactly; the old key stays in the record as ``migrated_from``.
+
+Records of any schema also get today's compact design summary: trial effects stored in full
+(gpbench before 2026-12-07) become their digest and range (:func:`record_summary`), the digest
+computed from the stored estimates exactly as a new run computes it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from gpbench.api.errors import GpbenchError
 from gpbench.plugins import Registry
+from gpbench.running.design import record_summary
 from gpbench.running.runconfig import read_run
 from gpbench.running.units import config_hash, record_key, unit_id
 from gpbench.storage.atomic import atomic_write_json
@@ -58,6 +63,8 @@ def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
     new = {}
     for rec in records:
         out = rekey(rec, registry)
+        if isinstance(out.get("design_fit"), dict):
+            out = {**out, "design_fit": record_summary(out["design_fit"])}
         new[rec["unit_id"]] = out
     rename = {old: rec["unit_id"] for old, rec in new.items()}
     by_model = {m: [rename.get(u, u) for u in ids]

@@ -24,6 +24,7 @@ import numpy as np
 from gpbench import __version__
 from gpbench.api.errors import GpbenchError
 from gpbench.api.types import ModelContext
+from gpbench.running.design import record_summary
 from gpbench.running.fitting import (
     _fit_rows,
     constant_trait,
@@ -191,7 +192,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         y_test = d.design.target[test]
         if d.design.fixed is not None:
             pred = pred + d.design.fixed[test]
-        out["design_fit"] = d.design.summary
+        out["design_fit"] = record_summary(d.design.summary)
     for j, trait in enumerate(unit.traits):
         m = ~np.isnan(y_test[:, j])
         yt, yp = y_test[m, j], pred[m, j]
