@@ -313,3 +313,15 @@ def test_records_store_trial_effects_as_digest_and_migrate_compacts_old_records(
     assert all("effects" in r["design_fit"]["trials"]["Y"] for r in store.records())
     migrate(run_dir, load_registry())
     assert {r["unit_id"]: r for r in ResultStore(run_dir).records()} == today
+
+
+def test_progress_line_says_when_trial_adjustment_drops_most_test_records():
+    from gpbench.running.plan import _dropped_test_records
+
+    def rec(dropped: int) -> dict:
+        return {"design_fit": {"trials": {"yield": {"test_records": 100,
+                                                    "test_records_dropped": dropped}}}}
+
+    assert _dropped_test_records(rec(40)) == [] and _dropped_test_records({}) == []
+    [(trait, note)] = _dropped_test_records(rec(93))
+    assert trait == "yield" and "dropped 93 of 100 test records" in note

@@ -442,6 +442,7 @@ def _progress(pending: list[Unit], stream: Any) -> Callable[[Unit, dict[str, Any
         if record["status"] == "ok":
             scores = "  ".join(f"{t}: r2={m.get('r2', float('nan')):.3f}"
                                for t, m in list(record["metrics"].items())[:3])
+            scores += "".join(f"  [{t}: {text}]" for t, text in _dropped_test_records(record))
         else:
             scores = f"FAILED: {record['error'].splitlines()[0][:160]}"
         print(f"[{n:>{len(str(total))}}/{total}] {unit.label()}  {scores}  "
@@ -449,6 +450,18 @@ def _progress(pending: list[Unit], stream: Any) -> Callable[[Unit, dict[str, Any
               file=stream, flush=True)
 
     return show
+
+
+def _dropped_test_records(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(trait, note) where the trial adjustment dropped over half of a unit's test records:
+    their trials had no training record (e.g. trials nested in the groups of ``--cv group:``),
+    so few test individuals are scored."""
+    trials = (record.get("design_fit") or {}).get("trials") or {}
+    return [(t, f"trial adjustment dropped {i['test_records_dropped']:,} of "
+                f"{i['test_records']:,} test records (their trials have no training record; "
+                "see docs/protocol.md, grouped CV)")
+            for t, i in trials.items()
+            if i.get("test_records") and i.get("test_records_dropped", 0) > i["test_records"] / 2]
 
 
 def machine_description() -> str:
