@@ -8,7 +8,9 @@ committed leaderboard.md, cross board and CSV table must equal a fresh rendering
 and every record's predicted samples lie in the test fold of the fold file whose sha256 it
 carries, with metrics equal to those of its stored predictions.
 """
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -78,8 +80,11 @@ def test_committed_cross_board_tables_are_recomputed_from_records(collection_boa
                                                (ROOT / "README.md", "Results")],
                          ids=["docs/results.md", "README.md"])
 def test_collection_tables_are_the_cross_board(collection_board, page, section):
-    rows = _results_table(section, page)
-    summary = collection_board.summary
+    _assert_summary_table(_results_table(section, page), collection_board.summary)
+
+
+def _assert_summary_table(rows: list[list[str]], summary: pd.DataFrame) -> None:
+    """``rows`` (model | mean rank | wins | mean R² | mean PCC) are ``summary``, in its order."""
     assert [_model(r[0]) for r in rows] == list(summary.index)
     for cells in rows:
         s = summary.loc[_model(cells[0])]
@@ -96,20 +101,13 @@ V2_TABLES = [(RESULTS_PAGE, "Board v2 so far", "v2"),
 @pytest.mark.parametrize(("page", "section", "folder"), V2_TABLES,
                          ids=["docs/results.md v2", "README.md v2"])
 def test_v2_tables_are_their_cross_boards(page, section, folder):
-    """The v2 tables of the results page and the README are the summaries of the cross boards of
-    every run directory under leaderboard/v2 (leaderboard/v2-grouped)."""
+    """The v2 tables of the results page and the README are the summary of the cross board of
+    every run directory under leaderboard/v2."""
     runs = sorted(p for p in (ROOT / "leaderboard" / folder).iterdir()
                   if (p / "run.json").exists())
     summary = load_cross_board(runs, reference=declared_reference(),
                                null_models=declared_null_models()).summary
-    rows = _results_table(section, page)
-    assert [_model(r[0]) for r in rows] == list(summary.index)
-    for cells in rows:
-        s = summary.loc[_model(cells[0])]
-        ranked = np.isfinite(s.mean_rank)
-        assert cells[1:5] == [f"{s.mean_rank:.2f}" if ranked else "–",
-                              f"{int(s.wins)}" if ranked else "–", f"{s.r2_mean:.3f}",
-                              f"{s.pcc_mean:.3f}"], cells[0]
+    _assert_summary_table(_results_table(section, page), summary)
 
 
 def test_results_page_yeast_table_is_the_committed_run():
@@ -207,18 +205,22 @@ def test_pending_records_are_finished_units_on_the_collection_folds(pending_dir)
     _check_scores_own_test_fold(records, COLLECTION / dataset / "folds")
 
 
+def _docs_script(name: str) -> ModuleType:
+    """docs/scripts/NAME.py as a module (the scripts are files, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"docs_scripts_{name}",
+                                                  ROOT / "docs" / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_v1_v2_table_is_recomputed_from_both_boards():
     """leaderboard/v2/v1-v2.md is what docs/scripts/board_v1_v2.py computes from the records of
     leaderboard/collection and leaderboard/v2 (every v2 run directory, none left out)."""
-    import importlib.util
-
     v2 = ROOT / "leaderboard" / "v2"
     if not (v2 / "v1-v2.md").exists():
         pytest.skip("no board v2 committed")
-    spec = importlib.util.spec_from_file_location("board_v1_v2",
-                                                  ROOT / "docs" / "scripts" / "board_v1_v2.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _docs_script("board_v1_v2")
     df = script.compare(COLLECTION, v2)
     committed = {p.name for p in v2.iterdir() if (p / "run.json").exists()}
     assert set(df.dataset) == {p.name for p in script.complete_runs(v2)} == committed
@@ -228,15 +230,10 @@ def test_v1_v2_table_is_recomputed_from_both_boards():
 def test_random_grouped_table_is_recomputed_from_both_boards():
     """leaderboard/v2-grouped/random-grouped.md is what docs/scripts/board_grouped.py computes
     from the records of leaderboard/v2 and leaderboard/v2-grouped (every grouped run committed)."""
-    import importlib.util
-
     grouped = ROOT / "leaderboard" / "v2-grouped"
     if not (grouped / "random-grouped.md").exists():
         pytest.skip("no grouped board v2 committed")
-    spec = importlib.util.spec_from_file_location("board_grouped",
-                                                  ROOT / "docs" / "scripts" / "board_grouped.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _docs_script("board_grouped")
     df = script.compare(grouped, ROOT / "leaderboard" / "v2")
     committed = {p.parent.name for p in grouped.rglob("run.json")}
     assert set(df.run) == {p.name for p in script.grouped_runs(grouped)} == committed

@@ -1,6 +1,5 @@
 """Rewrite the result tables of docs/results.md and README.md from the committed records:
-yeast's board and the cross boards of leaderboard/collection (v1), leaderboard/v2 and
-leaderboard/v2-grouped.
+yeast's board and the cross boards of leaderboard/collection (v1) and leaderboard/v2.
 
     PYTHONPATH=benchmark:plugins python docs/scripts/results_tables.py [--check]
 
@@ -19,8 +18,7 @@ ROOT = Path(__file__).parents[2]
 PAGES = {ROOT / "docs" / "results.md": ("yeast", "collection", "v2"),
          ROOT / "README.md": ("collection", "v2")}
 # the cross boards behind the tables of that name: every run directory under the folder
-BOARDS = {"collection": ROOT / "leaderboard" / "collection", "v2": ROOT / "leaderboard" / "v2",
-          "v2-grouped": ROOT / "leaderboard" / "v2-grouped"}
+BOARDS = {"collection": ROOT / "leaderboard" / "collection", "v2": ROOT / "leaderboard" / "v2"}
 LABELS = {"transformer": "transformer (fast)", "transformer-mt": "transformer-mt (fast)",
           "mean": "mean (null model)"}
 

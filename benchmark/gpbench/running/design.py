@@ -25,6 +25,7 @@ takes the training frequencies, i.e. the average effect).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,8 +264,6 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
 
 def effects_digest(effects: Mapping[str, float]) -> str:
     """sha256 of trial effects as sorted JSON: equal digests, equal estimates to the bit."""
-    import json
-
     return hashlib.sha256(json.dumps(dict(effects), sort_keys=True).encode()).hexdigest()
 
 
