@@ -78,6 +78,26 @@ def test_a_trial_without_training_records_drops_its_test_records():
     assert np.isnan(target[2]) and info["test_samples_without_target"] == 1
 
 
+def test_an_unseen_set_takes_its_environments_mean_effect():
+    """Trials named environment/set are nested: a test record in a set without training
+    records (a leave-family-out fold) takes the mean training effect of the environment's sets,
+    is counted as nested and not dropped; test values never shape that effect."""
+    records = pd.DataFrame({
+        "sample": ["s0", "s0", "s1", "s1", "s2", "s2", "s3", "s3"],
+        "trial": ["E1/a", "E2/a", "E1/b", "E2/b", "E1/a", "E2/b", "E1/z", "E3/z"],
+        "trait": "Y", "value": [1.0, 2.0, 3.0, 5.0, 4.0, 9.0, 6.0, 7.0]})
+    ids, train = ["s0", "s1", "s2", "s3"], np.array([True, True, True, False])
+    target, effects, info = trial_targets(records, ids, train)
+    e1 = (effects["E1/a"] + effects["E1/b"]) / 2
+    assert "E1/z" not in effects and info["test_records_nested"] == 1
+    # E3 has no estimated trial at any level: that record is still dropped
+    assert info["test_records_dropped"] == 1
+    assert target[3] == pytest.approx(6.0 - e1)
+    changed = records.assign(value=np.where(records["sample"] == "s3", -50.0, records["value"]))
+    again, effects_again, _ = trial_targets(changed, ids, train)
+    assert effects_again == effects and again[3] == pytest.approx(-50.0 - e1)
+
+
 def test_records_of_non_samples_train_the_trial_effects():
     records = pd.DataFrame({"sample": ["s0", "s0", "check", "check", "s1"],
                             "trial": ["a", "b", "a", "c", "c"], "trait": "Y",
@@ -313,6 +333,45 @@ def test_records_store_trial_effects_as_digest_and_migrate_compacts_old_records(
     assert all("effects" in r["design_fit"]["trials"]["Y"] for r in store.records())
     migrate(run_dir, load_registry())
     assert {r["unit_id"]: r for r in ResultStore(run_dir).records()} == today
+
+
+def test_migrate_rekeys_first_scheme_records_that_dropped_no_test_record(tmp_path):
+    """Records of the first trial scheme (which dropped what the second fills from the
+    environment) that dropped nothing hold the second's numbers: ``gpbench migrate`` gives
+    them exactly today's keys and records, and run.json today's design."""
+    from gpbench.plugins import load_registry
+    from gpbench.running.design import TRIALS_SCHEME, TRIALS_SCHEME_V1
+    from gpbench.running.migrate import _own_key, migrate
+    from gpbench.running.units import config_hash, unit_id
+
+    run_dir = _run(tmp_path, "run", traits=["Y"])
+    store = ResultStore(run_dir)
+    today = {r["unit_id"]: r for r in store.records()}
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["run_config"]["design"]["trials"] == TRIALS_SCHEME
+    old_ids = {}
+    for uid, rec in today.items():
+        info = {k: v for k, v in rec["design_fit"]["trials"]["Y"].items()
+                if k != "test_records_nested"}
+        old = {**rec, "design": {**rec["design"], "trials": TRIALS_SCHEME_V1},
+               "design_fit": {**rec["design_fit"], "trials": {"Y": info}}}
+        old["config_hash"] = config_hash(_own_key(old))
+        old["unit_id"] = unit_id(old["model"], old["traits"], old["repeat"], old["fold"],
+                                 old["config_hash"])
+        old_ids[uid] = old["unit_id"]
+        store.write(old)
+    store.pack(keep=set(old_ids.values()))
+    run["run_config"]["design"]["trials"] = TRIALS_SCHEME_V1
+    run["units"] = [old_ids[u] for u in run["units"]]
+    run["units_by_model"] = {m: [old_ids[u] for u in ids]
+                             for m, ids in run["units_by_model"].items()}
+    (run_dir / "run.json").write_text(json.dumps(run))
+    assert set(ResultStore(run_dir).done_ids()) == set(old_ids.values())
+    migrate(run_dir, load_registry())
+    assert {r["unit_id"]: r for r in ResultStore(run_dir).records()} == today
+    migrated = json.loads((run_dir / "run.json").read_text())
+    assert migrated["run_config"]["design"]["trials"] == TRIALS_SCHEME
+    assert sorted(migrated["units"]) == sorted(today)
 
 
 def test_progress_line_says_when_trial_adjustment_drops_most_test_records():

@@ -9,9 +9,13 @@ Two stages, per trait:
    which are never tested). A training individual's target is its estimated individual effect
    (its BLUE); a test individual's target is the mean of its records minus the
    training-estimated effects of their trials, so test records form the test target and
-   nothing else. A test record in a trial without any training record cannot be adjusted: it
-   is dropped and counted (an individual left without records has no target and is not
-   scored). Trial effects sum to zero within each connected group of trials.
+   nothing else. Trials named from several columns (``environment/set``) are nested: a test
+   record in a trial without any training record takes the mean training-estimated effect of
+   the trials that share its environment (the text before the last ``/``, and so on upwards),
+   e.g. a leave-family-out fold where each family is grown in its own set; a record with no
+   such trial either cannot be adjusted: it is dropped and counted (an individual left without
+   records has no target and is not scored). Trial effects sum to zero within each connected
+   group of trials.
 2. **Covariates** (a dataset's ``covariates``, or ``--covariates FILE``): ordinary least squares
    of the target on an intercept and the covariates over the training rows; the model fits the
    target minus the covariate part, and the covariate part is added back to its predictions,
@@ -38,7 +42,11 @@ from gpbench.api.errors import DataError
 from gpbench.api.types import Dataset
 
 # what the key records for each stage (bump the text when an estimator changes its numbers)
-TRIALS_SCHEME = "value ~ individual + trial, least squares on training records (v1)"
+TRIALS_SCHEME = ("value ~ individual + trial, least squares on training records; an unseen "
+                 "trial takes its environment's mean effect (v2)")
+# version 1 dropped a test record whose trial had no training record; where a unit dropped none,
+# its numbers are version 2's to the bit, so ``gpbench migrate`` rekeys such records
+TRIALS_SCHEME_V1 = "value ~ individual + trial, least squares on training records (v1)"
 COVARIATES_SCHEME = "OLS on training rows, added back to predictions (v1)"
 
 
@@ -220,6 +228,29 @@ def _two_way(ind: np.ndarray, trial: np.ndarray, v: np.ndarray, n_ind: int,
     return b, a
 
 
+def _level_means(effect: Mapping[str, float]) -> dict[str, float]:
+    """The mean effect of the estimated trials nested in each enclosing level of their names
+    (``"E/S"`` counts towards level ``"E"``)."""
+    sums: dict[str, list[float]] = {}
+    for trial, value in effect.items():
+        parent = trial.rpartition("/")[0]
+        while parent:
+            sums.setdefault(parent, []).append(value)
+            parent = parent.rpartition("/")[0]
+    return {level: float(np.mean(values)) for level, values in sums.items()}
+
+
+def _nested_effect(trial: str, levels: Mapping[str, float]) -> float:
+    """The effect an unseen ``trial`` takes: its nearest enclosing level's mean effect
+    (:func:`_level_means`), NaN when no level encloses an estimated trial."""
+    parent = trial.rpartition("/")[0]
+    while parent:
+        if parent in levels:
+            return levels[parent]
+        parent = parent.rpartition("/")[0]
+    return float("nan")
+
+
 def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
                   train: np.ndarray) -> tuple[np.ndarray, dict[str, float], dict[str, int]]:
     """Targets of one trait from its records (columns ``sample``, ``trial``, ``value``).
@@ -246,9 +277,14 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
     # test individuals: mean of their records minus the trials' training-estimated effects
     effect = dict(zip(trials.tolist(), b.tolist(), strict=True))
     test_rec = ~is_train
-    known = np.array([t in effect for t in trial[test_rec]], dtype=bool)
-    t_pos, t_val, t_trial = pos[test_rec][known], value[test_rec][known], trial[test_rec][known]
-    adjusted = t_val - np.array([effect[t] for t in t_trial])
+    levels = _level_means(effect)
+    unseen = {t: _nested_effect(t, levels) for t in set(trial[test_rec]) - effect.keys()}
+    test_effect = np.array([effect.get(t, unseen.get(t)) for t in trial[test_rec]],
+                           dtype=np.float64)
+    known = np.isfinite(test_effect)
+    fallback = int(np.isin(trial[test_rec][known], list(unseen)).sum())
+    t_pos, t_val = pos[test_rec][known], value[test_rec][known]
+    adjusted = t_val - test_effect[known]
     if len(t_pos):
         sums = np.bincount(t_pos, weights=adjusted, minlength=len(sample_ids))
         n = np.bincount(t_pos, minlength=len(sample_ids))
@@ -256,7 +292,7 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
         target[has] = sums[has] / n[has]
     tested = np.unique(pos[test_rec])
     info = {"train_records": int(is_train.sum()), "test_records": int(test_rec.sum()),
-            "test_records_dropped": int((~known).sum()),
+            "test_records_dropped": int((~known).sum()), "test_records_nested": fallback,
             "test_samples_without_target": int(np.isnan(target[tested]).sum()),
             "trials": len(trials)}
     return target, effect, info
@@ -347,7 +383,8 @@ def describe(design: Mapping[str, Any] | None) -> str:
     if design.get("trials"):
         parts.append("trial effects estimated on each training fold's records only "
                      "(value ~ individual + trial); targets are trial-adjusted (training: "
-                     "BLUEs; test: record means minus the training trial effects)")
+                     "BLUEs; test: record means minus the training trial effects; a trial "
+                     "without training records takes its environment's mean effect)")
     if design.get("covariates"):
         parts.append(f"covariates {', '.join(design['covariates'])} fitted by OLS on each "
                      "training fold; models fit the adjusted trait and the covariate part is "

@@ -8,7 +8,11 @@ predictions are kept exactly; the old key stays in the record as ``migrated_from
 
 Records of any schema also get today's compact design summary: trial effects stored in full
 (gpbench before 2026-12-07) become their digest and range (:func:`record_summary`), the digest
-computed from the stored estimates exactly as a new run computes it.
+computed from the stored estimates exactly as a new run computes it. Records of the first
+trial-adjustment scheme (:data:`TRIALS_SCHEME_V1`) that dropped no test record hold the second
+scheme's numbers to the bit (it differs only for records the first dropped): they are rekeyed
+to it. A run directory with a unit that dropped test records is left on the first scheme, to be
+rerun into a new directory.
 """
 
 from __future__ import annotations
@@ -18,9 +22,16 @@ from typing import Any
 
 from gpbench.api.errors import GpbenchError
 from gpbench.plugins import Registry
-from gpbench.running.design import record_summary
+from gpbench.running.design import TRIALS_SCHEME, TRIALS_SCHEME_V1, record_summary
 from gpbench.running.runconfig import read_run
-from gpbench.running.units import config_hash, record_key, unit_id
+from gpbench.running.units import (
+    KEY_FIELDS,
+    OPTIONAL_KEY_FIELDS,
+    config_hash,
+    record_key,
+    unit_id,
+    unit_key,
+)
 from gpbench.storage.atomic import atomic_write_json
 from gpbench.storage.records import ResultStore
 
@@ -49,6 +60,39 @@ def rekey(rec: dict[str, Any], registry: Registry) -> dict[str, Any]:
     return out
 
 
+def _dropped(rec: dict[str, Any]) -> int:
+    """Test records the unit's trial adjustment dropped, over its traits."""
+    trials = (rec.get("design_fit") or {}).get("trials") or {}
+    return sum(int(info.get("test_records_dropped") or 0) for info in trials.values())
+
+
+def upgrade_trials(rec: dict[str, Any]) -> dict[str, Any]:
+    """``rec`` rekeyed from the first trial-adjustment scheme to today's, with its summaries'
+    ``test_records_nested`` 0 (none was needed), when it dropped no test record; else as it
+    is."""
+    design = rec.get("design") or {}
+    if design.get("trials") != TRIALS_SCHEME_V1 or _dropped(rec):
+        return rec
+    out = {**rec, "design": {**design, "trials": TRIALS_SCHEME}}
+    fit = out.get("design_fit")
+    if isinstance(fit, dict) and isinstance(fit.get("trials"), dict):
+        out["design_fit"] = {**fit, "trials": {
+            trait: {**info, "test_records_nested": info.get("test_records_nested", 0)}
+            for trait, info in fit["trials"].items()}}
+    if config_hash(_own_key(rec)) != rec.get("config_hash"):
+        return rec  # keyed otherwise (an older version of a model): a run replaces it
+    out["config_hash"] = config_hash(_own_key(out))
+    out["unit_id"] = unit_id(rec["model"], rec["traits"], rec["repeat"], rec["fold"],
+                             out["config_hash"])
+    return out
+
+
+def _own_key(rec: dict[str, Any]) -> dict[str, Any]:
+    """The key of ``rec`` from its own stored fields (its model's version, not today's)."""
+    return unit_key({**{f: rec.get(f) for f in (*KEY_FIELDS, *OPTIONAL_KEY_FIELDS)},
+                     "design": rec.get("design")})
+
+
 def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
     """Rekey and pack one run directory in place; returns (records, units listed)."""
     run_dir = Path(run_dir)
@@ -66,6 +110,10 @@ def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
         if isinstance(out.get("design_fit"), dict):
             out = {**out, "design_fit": record_summary(out["design_fit"])}
         new[rec["unit_id"]] = out
+    design = (run.get("run_config") or {}).get("design") or {}
+    if design.get("trials") == TRIALS_SCHEME_V1 and not any(_dropped(r) for r in new.values()):
+        new = {old: upgrade_trials(rec) for old, rec in new.items()}
+        run["run_config"]["design"] = {**design, "trials": TRIALS_SCHEME}
     rename = {old: rec["unit_id"] for old, rec in new.items()}
     by_model = {m: [rename.get(u, u) for u in ids]
                 for m, ids in (run.get("units_by_model") or {}).items()}
@@ -77,6 +125,6 @@ def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
     for old, rec in new.items():
         if old != rec["unit_id"]:
             store.path(old).unlink(missing_ok=True)
-    store.pack()
+    store.pack(keep={rec["unit_id"] for rec in new.values()})  # old keys leave the pack too
     atomic_write_json(run_dir / "run.json", run)
     return len(new), len(run["units"])
