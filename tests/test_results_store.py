@@ -53,6 +53,41 @@ def test_pack_round_trip_is_exact(tmp_path):
     assert list(back["a--T--r0f1--1"]["predictions"]) == ["T", "U"]
 
 
+def test_observed_values_are_stored_once_and_read_back_with_pandas(tmp_path):
+    """Format 2: a (trait, sample, observed) triple another unit already stored is a reference
+    to its row; the records read back exactly, and the docstring's pandas lines restore
+    every row's sample and observed value."""
+    import pandas as pd
+
+    other = _record("b--T--r0f1--2")
+    other["predictions"]["T"]["y_true"][2] = -0.0  # a different observed value: its own row
+    path = tmp_path / "results.parquet"
+    records = [_record("a--T--r0f1--1"), other]
+    path.write_bytes(encode(records))
+    df = pd.read_parquet(path)
+    assert df["ref"].notna().tolist() == [False, False, False, True, True, False]
+    assert df["ref"].dropna().astype(int).tolist() == [0, 1]
+    src = df["ref"].fillna(pd.Series(range(len(df)))).astype(int).to_numpy()
+    df["sample"], df["y_true"] = df["sample"].to_numpy()[src], df["y_true"].to_numpy()[src]
+    assert df["sample"].tolist() == ["s1", "s2", "s3"] * 2
+    assert df["y_true"].tolist() == [1.0, 2.5, -3.0, 1.0, 2.5, -0.0]
+    assert {r["unit_id"]: r for r in decode(path)} == json.loads(json.dumps(
+        {r["unit_id"]: r for r in records}))
+
+
+def test_packs_of_format_1_still_read(tmp_path):
+    """Packs written before format 2 (no ``ref`` column) decode as they did."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rec = _record("a--T--r0f1--1")
+    table = pq.read_table(pa.BufferReader(encode([rec])))
+    old = table.drop_columns(["ref"]).replace_schema_metadata({b"gpbench_pack_format": b"1"})
+    path = tmp_path / "results.parquet"
+    pq.write_table(old, path)
+    assert decode(path) == json.loads(json.dumps([rec]))
+
+
 def test_history_is_kept_only_on_request(tmp_path):
     rec = _record("a--T--r0f1--1", fit_info={"history": {"loss": [3.0, 2.0]}, "n": 2})
     plain, kept = ResultStore(tmp_path / "plain"), ResultStore(tmp_path / "kept", True)
