@@ -260,7 +260,8 @@ def trial_targets(records: pd.DataFrame, sample_ids: Sequence[str],
     """
     position = {s: i for i, s in enumerate(sample_ids)}
     records = records[np.isfinite(records["value"].to_numpy(dtype=float))]
-    pos = np.array([position.get(str(s), -1) for s in records["sample"]], dtype=np.int64)
+    pos = np.array([position.get(str(s), -1) for s in records["sample"].to_numpy(dtype=object)],
+                   dtype=np.int64)
     value = records["value"].to_numpy(dtype=np.float64)
     trial = records["trial"].astype(str).to_numpy()
     # records of individuals outside the dataset (checks) are never tested: they train
@@ -370,7 +371,8 @@ def design_key(covariates: pd.DataFrame | None, trial_records: pd.DataFrame | No
         key["covariates"] = [str(c) for c in covariates.columns]
         key["covariates_sha256"] = frame_sha256(covariates)
         key["covariates_scheme"] = COVARIATES_SCHEME
-    if trial_records is not None and set(traits) & set(trial_records["trait"].astype(str)):
+    if trial_records is not None and set(traits) & {
+            str(t) for t in pd.unique(trial_records["trait"].to_numpy(dtype=object))}:
         key["trials"] = TRIALS_SCHEME
     return key
 
