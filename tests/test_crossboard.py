@@ -63,18 +63,31 @@ def test_summary_wins_relative_r2_and_coverage():
     assert any("best R² ≤ 0" in n for n in notes)
 
 
-def test_a_model_missing_from_a_task_is_ranked_on_the_common_tasks():
+def test_a_model_missing_from_a_task_leaves_the_others_ranking_alone():
     r2 = R2.copy()
     r2["d"] = [0.9, np.nan, -0.07]  # did not run on rice
     summary, notes = model_summary(r2, r2)
-    # common tasks: wheat and pine; d is first on wheat and second on pine
+    # a, b, c ran every task: ranked among themselves over all three, as without d
+    assert summary.loc["a", "mean_rank"] == pytest.approx((1 + 2 + 2) / 3)
+    # d among a, b, c and itself where it ran: first on wheat, second on pine; listed last
     assert summary.loc["d", "mean_rank"] == pytest.approx((1 + 2) / 2)
-    assert summary.loc["a", "mean_rank"] == pytest.approx((2 + 3) / 2)
+    assert list(summary.index) == ["b", "a", "c", "d"]
     assert summary.loc["d", "tasks_ran"] == 2
     assert summary.loc["d", "wins"] == 1
-    assert any("2 of 3 tasks" in n for n in notes)
+    assert any("d (2 of 3)" in n for n in notes)
     fr, why = friedman_nemenyi(r2)
     assert why == "" and set(fr.models) == {"a", "b", "c"}  # d is left out of the test
+
+
+def test_without_a_complete_model_ranks_are_over_the_common_tasks():
+    r2 = R2.copy()
+    r2["d"] = [0.9, np.nan, -0.07]
+    r2.loc[("pine", "dbh"), "a"] = np.nan
+    r2 = r2.drop(columns=["b", "c"])  # neither a nor d ran every task
+    summary, notes = model_summary(r2, r2)
+    # common task: wheat only (a .5, d .9)
+    assert summary.loc["d", "mean_rank"] == 1 and summary.loc["a", "mean_rank"] == 2
+    assert any("1 of 3 tasks" in n for n in notes)
 
 
 def test_friedman_needs_three_models_and_three_tasks():

@@ -116,9 +116,12 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame,
     ``null_models`` are listed last with their mean R² and PCC, but without a mean rank, wins
     or relative R² (NaN): ranks, wins and the best of a task are among the other models.
 
-    The mean rank is taken over the tasks where every model ran ("common tasks"), ranking all
-    models there; if no task has every model, over the tasks each model ran (not comparable
-    between models, said in the returned notes). Wins count the tasks where the model has the
+    Where some models ran every task, those are ranked among themselves over all tasks (the
+    models the Friedman test compares), and a model that missed tasks gets its mean rank among
+    them and itself on the tasks it ran, listed after them: adding a model to a few datasets
+    leaves the others' ranking alone. Where none ran every task, the mean rank is over the
+    tasks where every model ran ("common tasks"); if there are none, over the tasks each model
+    ran (not comparable between models, said in the returned notes). Wins count the tasks where the model has the
     highest R² among the models that ran it (a tie counts for each tied model). The relative
     R² is R²_model / R²_best averaged over the tasks where R²_best > 0; the difference
     R²_model - R²_best over all tasks the model ran.
@@ -129,8 +132,19 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame,
     n_tasks = len(r2)
     ran = r2.notna()
     common = ran.all(axis=1)
+    full = [m for m in r2.columns if ran[m].all()]
     if common.all():
         mean_rank = task_ranks(r2).mean()
+    elif full:
+        mean_rank = task_ranks(r2[full]).mean()
+        partial = [m for m in r2.columns if m not in full]
+        for m in partial:
+            mean_rank[m] = task_ranks(r2.loc[ran[m], [*full, m]])[m].mean()
+        missing = ", ".join(f"{m} ({int(ran[m].sum())} of {n_tasks})" for m in partial)
+        notes.append(f"Some models did not run every task ({missing} tasks); they are listed "
+                     "after the models that ran all, with their mean rank among those models "
+                     "and themselves on the tasks they ran; the others' mean ranks are over "
+                     f"all {n_tasks} tasks among themselves.")
     elif common.any():
         mean_rank = task_ranks(r2[common]).mean()
         missing = ", ".join(f"{m} ({int((~ran[m]).sum())})" for m in r2.columns
@@ -167,8 +181,11 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame,
         summary = pd.concat([summary, null_rows]).astype({"tasks_ran": int, "tasks": int})
         notes.append(f"Null model(s) shown but not ranked or tested: {', '.join(nulls)}.")
     summary.index.name = "model"
-    summary = summary.sort_values(["mean_rank", "r2_mean"], ascending=[True, False],
-                                  na_position="last")
+    summary["_partial"] = [m in r2.columns and bool(full) and m not in full
+                           for m in summary.index]
+    summary = summary.sort_values(["_partial", "mean_rank", "r2_mean"],
+                                  ascending=[True, True, False],
+                                  na_position="last").drop(columns="_partial")
     return summary, notes
 
 
