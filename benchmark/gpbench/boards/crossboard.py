@@ -121,8 +121,9 @@ def model_summary(r2: pd.DataFrame, pcc: pd.DataFrame,
     them and itself on the tasks it ran, listed after them: adding a model to a few datasets
     leaves the others' ranking alone. Where none ran every task, the mean rank is over the
     tasks where every model ran ("common tasks"); if there are none, over the tasks each model
-    ran (not comparable between models, said in the returned notes). Wins count the tasks where the model has the
-    highest R² among the models that ran it (a tie counts for each tied model). The relative
+    ran (not comparable between models, said in the returned notes). Wins count the tasks
+    where the model has the highest R² among the models that ran it (a tie counts for each
+    tied model). The relative
     R² is R²_model / R²_best averaged over the tasks where R²_best > 0; the difference
     R²_model - R²_best over all tasks the model ran.
     """
