@@ -11,8 +11,8 @@ Records of any schema also get today's compact design summary: trial effects sto
 computed from the stored estimates exactly as a new run computes it. Records of the first
 trial-adjustment scheme (:data:`TRIALS_SCHEME_V1`) that dropped no test record hold the second
 scheme's numbers to the bit (it differs only for records the first dropped): they are rekeyed
-to it. A run directory with a unit that dropped test records is left on the first scheme, to be
-rerun into a new directory.
+to it. A run directory with a unit that dropped test records (or whose key another change made
+stale) is left on the first scheme, all of it, to be rerun into a new directory.
 """
 
 from __future__ import annotations
@@ -73,14 +73,14 @@ def upgrade_trials(rec: dict[str, Any]) -> dict[str, Any]:
     design = rec.get("design") or {}
     if design.get("trials") != TRIALS_SCHEME_V1 or _dropped(rec):
         return rec
+    if config_hash(_own_key(rec)) != rec.get("config_hash"):
+        return rec  # keyed otherwise (an older version of a model): a run replaces it
     out = {**rec, "design": {**design, "trials": TRIALS_SCHEME}}
     fit = out.get("design_fit")
     if isinstance(fit, dict) and isinstance(fit.get("trials"), dict):
         out["design_fit"] = {**fit, "trials": {
             trait: {**info, "test_records_nested": info.get("test_records_nested", 0)}
             for trait, info in fit["trials"].items()}}
-    if config_hash(_own_key(rec)) != rec.get("config_hash"):
-        return rec  # keyed otherwise (an older version of a model): a run replaces it
     out["config_hash"] = config_hash(_own_key(out))
     out["unit_id"] = unit_id(rec["model"], rec["traits"], rec["repeat"], rec["fold"],
                              out["config_hash"])
@@ -111,9 +111,13 @@ def migrate(run_dir: Path, registry: Registry) -> tuple[int, int]:
             out = {**out, "design_fit": record_summary(out["design_fit"])}
         new[rec["unit_id"]] = out
     design = (run.get("run_config") or {}).get("design") or {}
-    if design.get("trials") == TRIALS_SCHEME_V1 and not any(_dropped(r) for r in new.values()):
-        new = {old: upgrade_trials(rec) for old, rec in new.items()}
-        run["run_config"]["design"] = {**design, "trials": TRIALS_SCHEME}
+    if design.get("trials") == TRIALS_SCHEME_V1:
+        upgraded = {old: upgrade_trials(rec) for old, rec in new.items()}
+        # the whole run or none of it, so run.json never lists units of both schemes
+        if all((r.get("design") or {}).get("trials") != TRIALS_SCHEME_V1
+               for r in upgraded.values()):
+            new = upgraded
+            run["run_config"]["design"] = {**design, "trials": TRIALS_SCHEME}
     rename = {old: rec["unit_id"] for old, rec in new.items()}
     by_model = {m: [rename.get(u, u) for u in ids]
                 for m, ids in (run.get("units_by_model") or {}).items()}
