@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gpbench.boards.derive import derive_all
+from gpbench.boards.derive import derive_all, registered_metrics
 from gpbench.boards.leaderboard import load_run_files
 from gpbench.cli import main
 from gpbench.storage import pack as pack_module
@@ -75,14 +75,37 @@ def test_observed_values_are_stored_once_and_read_back_with_pandas(tmp_path):
         {r["unit_id"]: r for r in records}))
 
 
-def test_packs_of_format_1_still_read(tmp_path):
-    """Packs written before format 2 (no ``ref`` column) decode as they did."""
+def test_float32_predictions_are_stored_narrow_and_read_back_exactly(tmp_path):
+    """Format 3: a unit whose predictions are all float32 values (what the runner writes)
+    stores them in ``y_pred32``; a unit with float64 predictions (older records) keeps
+    ``y_pred``; both read back bit for bit, and the docstring's pandas line merges them."""
+    import pandas as pd
+
+    narrow = _record("a--T--r0f1--1")
+    narrow["predictions"]["T"]["y_pred"] = [float(np.float32(v)) for v in (0.3, -1e-3, 7.1)]
+    wide = _record("b--T--r0f1--2")  # 0.1 + 0.2 is no float32 value
+    path = tmp_path / "results.parquet"
+    records = [narrow, wide]
+    path.write_bytes(encode(records))
+    df = pd.read_parquet(path)
+    assert df["y_pred32"].notna().tolist() == [True] * 3 + [False] * 3
+    assert df["y_pred"].notna().tolist() == [False] * 3 + [True] * 3
+    merged = df["y_pred"].fillna(df["y_pred32"].astype("float64")).tolist()
+    assert merged == narrow["predictions"]["T"]["y_pred"] + wide["predictions"]["T"]["y_pred"]
+    assert decode(path) == json.loads(json.dumps(records))
+
+
+@pytest.mark.parametrize("fmt", [1, 2])
+def test_packs_of_earlier_formats_still_read(tmp_path, fmt):
+    """Packs written before format 3 (no ``y_pred32``) and format 2 (no ``ref``) decode as
+    they did."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rec = _record("a--T--r0f1--1")
     table = pq.read_table(pa.BufferReader(encode([rec])))
-    old = table.drop_columns(["ref"]).replace_schema_metadata({b"gpbench_pack_format": b"1"})
+    old = table.drop_columns(["y_pred32", "ref"] if fmt == 1 else ["y_pred32"])
+    old = old.replace_schema_metadata({b"gpbench_pack_format": str(fmt).encode()})
     path = tmp_path / "results.parquet"
     pq.write_table(old, path)
     assert decode(path) == json.loads(json.dumps([rec]))
@@ -162,7 +185,15 @@ def test_run_packs_its_records(registry, tmp_path):
     assert summary.done == 6
     assert (summary.run_dir / "results.parquet").exists()
     assert not (summary.run_dir / "results").exists()
-    assert len(ResultStore(summary.run_dir).records()) == 6
+    records = ResultStore(summary.run_dir).records()
+    assert len(records) == 6
+    # predictions at float32 precision, stored narrow, and the metrics derived from them agree
+    import pandas as pd
+
+    pack = pd.read_parquet(summary.run_dir / "results.parquet")
+    assert pack["y_pred"].isna().all() and pack["y_pred32"].notna().all()
+    kept, problems = derive_all(records, registered_metrics())
+    assert len(kept) == 6 and not problems
 
 
 def test_resume_after_kill_9(registry, tmp_path):

@@ -2,9 +2,9 @@
 
 One row per stored prediction (unit, trait, sample, observed, predicted), plus the unit's
 record without its predictions as JSON on the unit's first row. Parquet because it is
-columnar and compressed (predictions are float64 with byte-stream-split), readable by pandas,
-R, polars and DuckDB, and one file a run directory instead of one file a unit. Floats are
-stored as float64 and records as JSON, so a record reads back exactly as it was written.
+columnar and compressed (predictions with byte-stream-split), readable by pandas, R, polars
+and DuckDB, and one file a run directory instead of one file a unit. Records are stored as JSON
+and every float exactly, so a record reads back exactly as it was written.
 
 Every model of a fold predicts the same test samples with the same observed values, so format 2
 stores each (trait, sample, observed) triple once: a row that repeats an earlier row's triple
@@ -15,6 +15,12 @@ third of a six-model pack). :func:`decode` reads formats 1 and 2; with pandas al
     df = pd.read_parquet("results.parquet")
     src = df["ref"].fillna(pd.Series(range(len(df)))).astype(int).to_numpy()
     df["sample"], df["y_true"] = df["sample"].to_numpy()[src], df["y_true"].to_numpy()[src]
+
+Format 3 adds ``y_pred32``: the runner keeps predictions to float32 precision (seven
+significant digits, far below any model's error), and a unit whose predictions are all exact
+float32 values stores them there (4 bytes each instead of 8; a pack of predictions is ~40%
+smaller), leaving ``y_pred`` empty; units recorded before (float64 predictions) keep ``y_pred``.
+With pandas: ``df["y_pred"] = df["y_pred"].fillna(df["y_pred32"])``.
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ import numpy as np
 from gpbench.storage.atomic import _jsonable
 
 PACK_NAME = "results.parquet"
-PACK_FORMAT = 2
-_COLUMNS = ("unit_id", "trait", "sample", "y_true", "ref", "y_pred", "record")
+PACK_FORMAT = 3
+_COLUMNS = ("unit_id", "trait", "sample", "y_true", "ref", "y_pred", "y_pred32", "record")
 
 
 def _schema() -> Any:
@@ -41,7 +47,7 @@ def _schema() -> Any:
         ("trait", pa.dictionary(pa.int32(), pa.string())),
         ("sample", pa.dictionary(pa.int32(), pa.string())),
         ("y_true", pa.float64()), ("ref", pa.int32()), ("y_pred", pa.float64()),
-        ("record", pa.string()),
+        ("y_pred32", pa.float32()), ("record", pa.string()),
     ], metadata={b"gpbench_pack_format": str(PACK_FORMAT).encode()})
 
 
@@ -64,6 +70,7 @@ def encode(records: Iterable[dict[str, Any]]) -> bytes:
                 for s, yt, yp in zip(p["sample"], p["y_true"], p["y_pred"], strict=True)]
         if not rows:
             rows = [(None, None, None, None)]
+        narrow = _float32_exact([yp for *_, yp in rows])
         for i, (t, s, yt, yp) in enumerate(rows):
             row = len(cols["unit_id"])
             sample = None if s is None else str(s)
@@ -76,15 +83,25 @@ def encode(records: Iterable[dict[str, Any]]) -> bytes:
             cols["sample"].append(sample if own else None)
             cols["y_true"].append(yt if own else None)
             cols["ref"].append(None if own else ref)
-            cols["y_pred"].append(yp)
+            cols["y_pred"].append(None if narrow else yp)
+            cols["y_pred32"].append(yp if narrow else None)
             cols["record"].append(first if i == 0 else None)
     table = pa.Table.from_pydict(cols, schema=_schema())
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd", compression_level=9,
-                   use_byte_stream_split=["y_pred"], use_dictionary=["unit_id", "trait",
+                   use_byte_stream_split=["y_pred", "y_pred32"], use_dictionary=["unit_id", "trait",
                                                                     "sample", "y_true"],
                    column_encoding={"ref": "DELTA_BINARY_PACKED"}, row_group_size=1 << 20)
     return sink.getvalue()
+
+
+def _float32_exact(values: list[Any]) -> bool:
+    """Whether every value (None for a unit without predictions) is a float32 number exactly
+    (NaN counts: its payload is not kept)."""
+    v = np.asarray([np.nan if x is None else x for x in values], dtype=np.float64)
+    with np.errstate(over="ignore"):
+        back = v.astype(np.float32).astype(np.float64)
+    return bool(np.all((back == v) | (np.isnan(back) & np.isnan(v))))
 
 
 def decode(path: Path) -> list[dict[str, Any]]:
@@ -106,6 +123,10 @@ def decode(path: Path) -> list[dict[str, Any]]:
         y_true = y_true[src]
         sample = [sample[j] for j in src]
     y_pred = table.column("y_pred").to_numpy(zero_copy_only=False)
+    if "y_pred32" in table.column_names:  # format 3: float32-exact units stored narrow
+        narrow = table.column("y_pred32").to_numpy(zero_copy_only=False).astype(np.float64)
+        y_pred = np.where(table.column("y_pred32").is_valid().to_numpy(zero_copy_only=False),
+                          narrow, y_pred)
     record = table.column("record").to_pylist()
     starts = [i for i, r in enumerate(record) if r is not None]
     out = []
