@@ -223,3 +223,25 @@ def test_cuda_units_name_their_gpu_and_verify_compares_it(monkeypatch):
     assert _same_host(cuda, dict(cuda)) and _same_host(cpu, dict(cpu))
     assert not _same_host(cuda, {**cuda, "gpu": "Other GPU"})
     assert not _same_host(cuda, cpu) and _same_host({}, cpu) is None
+
+
+def test_float64_records_are_compared_at_the_float32_precision_of_a_rerun():
+    """Records made before pack format 3 hold float64 predictions; a rerun rounds to float32,
+    which on a trait whose mean is far from 0 in sd units moves more than 1e-6 x sd(y)."""
+    import numpy as np
+
+    from gpbench.running.verify import compare
+
+    y_pred = [1000.00001, 1001.7, 998.123456789]  # no float32 values; sd(y_true) ~ 1
+    stored = {"unit_id": "m--T--r0f0--k", "model": "m", "traits": ["T"], "repeat": 0,
+              "fold": 0, "metrics": {"T": {"r2": 0.1}},
+              "predictions": {"T": {"sample": ["a", "b", "c"], "y_true": [999.0, 1000.0, 1001.5],
+                                    "y_pred": y_pred}}}
+    rerun = [float(np.float32(v)) for v in y_pred]
+    fresh = {**stored, "status": "ok",
+             "predictions": {"T": {**stored["predictions"]["T"], "y_pred": rerun}}}
+    assert max(abs(a - b) for a, b in zip(rerun, y_pred, strict=True)) > 1e-5
+    check = compare(stored, fresh)
+    assert check.agrees(1e-6) and check.max_abs_diff == 0.0
+    fresh["predictions"]["T"]["y_pred"] = [rerun[0] + 1e-3, *rerun[1:]]
+    assert not compare(stored, fresh).agrees(1e-6)

@@ -114,7 +114,10 @@ def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
         if new is None or list(new["sample"]) != list(old["sample"]):
             error = f"{trait}: the rerun predicts other samples than the record"
             continue
-        diff = np.abs(np.asarray(new["y_pred"], float) - np.asarray(old["y_pred"], float))
+        # records made before pack format 3 hold float64 predictions; a rerun keeps float32
+        # precision, so the stored ones are compared at that precision too
+        kept = np.asarray(old["y_pred"], float).astype(np.float32).astype(np.float64)
+        diff = np.abs(np.asarray(new["y_pred"], float) - kept)
         largest = float(diff.max(initial=0.0))
         scale = float(np.std(np.asarray(old["y_true"], float))) or 1.0
         worst, relative = max(worst, largest), max(relative, largest / scale)
