@@ -21,11 +21,15 @@ import pandas as pd
 ROOT = Path(__file__).parents[2]
 
 
-def _frame(run_dir: Path) -> pd.DataFrame:
+def _frame(run_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The run's records as a frame, and each model's declared version(s) in its records."""
     from gpbench.boards.leaderboard import load_run, records_frame
 
     _, records = load_run(run_dir)
-    return records_frame(records)
+    versions: dict[str, set[str]] = {}
+    for rec in records:
+        versions.setdefault(rec["model"], set()).add(str(rec.get("model_version", "?")))
+    return records_frame(records), {m: ",".join(sorted(v)) for m, v in versions.items()}
 
 
 def _same_folds(v1: Path, v2: Path) -> bool:
@@ -53,7 +57,7 @@ def compare(v1_root: Path, v2_root: Path) -> pd.DataFrame:
         v1 = v1_root / v2.name
         if not (v1 / "run.json").exists():
             continue
-        d1, d2 = _frame(v1), _frame(v2)
+        (d1, ver1), (d2, ver2) = _frame(v1), _frame(v2)
         same = _same_folds(v1, v2)
         r1 = d1.groupby(["trait", "model"]).r2.mean()
         r2_same = d2[d2["repeat"] == 0].groupby(["trait", "model"]).r2.mean() if same else None
@@ -67,6 +71,7 @@ def compare(v1_root: Path, v2_root: Path) -> pd.DataFrame:
                                    else math.nan),
                 "v2_r2": r2_all["mean"].get(key, math.nan),
                 "v2_units": int(r2_all["count"].get(key, 0)),
+                "v1_version": ver1.get(model, ""), "v2_version": ver2.get(model, ""),
             })
     df = pd.DataFrame(rows)
     df["delta_v1_folds"] = df.v2_r2_v1_folds - df.v1_r2
@@ -86,14 +91,24 @@ def markdown(df: pd.DataFrame) -> list[str]:
              "difference Δ is the protocol's (design effects in the fold, soynam's parent fill), "
              "not the folds'. **v2**: the mean over v2's 3 repeats x 5 folds. Written by "
              "`docs/scripts/board_v1_v2.py` from the stored predictions of both boards; – : "
-             "not run on that board.", ""]
+             "not run on that board."]
+    both = df[(df.v1_version != "") & (df.v2_version != "")]
+    changed = sorted({f"{r.model} (version {r.v1_version} → {r.v2_version})"
+                      for r in both.itertuples() if r.v1_version != r.v2_version})
+    if changed:
+        lines[-1] += (" Models whose declared version differs between the boards, so that "
+                      "their Δ also holds the model's change: " + ", ".join(changed) + ".")
+    lines.append("")
     for dataset, part in df.groupby("dataset", sort=True):
         lines += [f"## {dataset}", "",
                   "| trait | model | v1 | v2, v1's folds | Δ | v2 (all repeats) |",
                   "|---|---|---|---|---|---|"]
         for r in part.sort_values(["trait", "v1_r2"], ascending=[True, False]).itertuples():
             delta = "–" if math.isnan(r.delta_v1_folds) else f"{r.delta_v1_folds:+.3f}"
-            lines.append(f"| {r.trait} | {r.model} | {_cell(r.v1_r2)} | "
+            model = (f"{r.model} (v{r.v1_version} → v{r.v2_version})"
+                     if r.v1_version and r.v2_version and r.v1_version != r.v2_version
+                     else r.model)
+            lines.append(f"| {r.trait} | {model} | {_cell(r.v1_r2)} | "
                          f"{_cell(r.v2_r2_v1_folds)} | {delta} | {_cell(r.v2_r2)} |")
         lines.append("")
     return lines
