@@ -85,3 +85,52 @@ def test_the_same_kernel_is_decomposed_once_and_fits_bit_for_bit_as_before(kerne
         assert a.reml_loglik == b.reml_loglik and a.intercept == b.intercept
     fit_kernel(K[1:, 1:], y[1:], "reml")  # other rows: decomposed anew
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize("method", ["reml", "loo"])
+@pytest.mark.parametrize("n, p, copies", [(240, 40, 0), (240, 40, 10), (60, 150, 0)])
+def test_the_marker_factor_path_fits_as_the_kernel_path(method, n, p, copies):
+    """``fit_kernel_factor(Z)`` (the eigen-decomposition of Z'Z) gives the fit of
+    ``fit_kernel(Z Z')``: penalty, marker effects, intercept, h2 and out-of-fold predictions,
+    also with duplicated markers (a rank-deficient Z'Z) and with more markers than rows."""
+    from gpbench_linear.kernel import fit_kernel_factor
+
+    rng = np.random.default_rng(n + p + copies)
+    X = rng.integers(0, 3, size=(n, p)).astype(float)
+    if copies:
+        X[:, -copies:] = X[:, :copies]
+    Z = X - X.mean(0)
+    Z /= np.sqrt((Z**2).sum() / n)
+    y = X[:, :4] @ rng.normal(size=4) + 2 * rng.normal(size=n) + 5.0
+    fold = np.arange(n) % 5
+    a, b = fit_kernel(Z @ Z.T, y, method, fold), fit_kernel_factor(Z, y, method, fold)
+    assert b.delta == pytest.approx(a.delta, rel=1e-7)
+    assert np.allclose(Z.T @ b.alpha, Z.T @ a.alpha, rtol=1e-7, atol=1e-9)
+    assert b.intercept == pytest.approx(a.intercept, abs=1e-9)
+    assert np.allclose(b.oof, a.oof, atol=1e-7)
+    if method == "reml":
+        assert b.h2 == pytest.approx(a.h2, rel=1e-7)
+        assert b.reml_loglik == pytest.approx(a.reml_loglik, rel=1e-9)
+
+
+def test_gblup_and_ridge_take_the_factor_path_when_rows_outnumber_markers(monkeypatch):
+    """With n > 1.5 p the models decompose Xc'Xc; their predictions are the n x n path's."""
+    from gpbench import ModelContext
+    from gpbench_linear import kernel as k
+    from gpbench_linear import models
+
+    rng = np.random.default_rng(3)
+    X = rng.integers(0, 3, size=(300, 50)).astype(float)
+    Y = (X[:, :3].sum(1) + rng.normal(size=300))[:, None]
+    calls = []
+    monkeypatch.setattr(models, "fit_kernel_factor",
+                        lambda *a, **kw: calls.append(1) or k.fit_kernel_factor(*a, **kw))
+    preds = {}
+    for ratio in (1.5, 1e9):  # the factor path, then the n x n path
+        monkeypatch.setattr(models, "FACTOR_RATIO", ratio)
+        for method in ("reml", "loo"):
+            m = models.KernelRidge({}, ModelContext(seed=0), method).fit(X[:250], Y[:250])
+            preds[ratio, method] = m.predict(X[250:])
+    assert len(calls) == 2
+    for method in ("reml", "loo"):
+        assert np.allclose(preds[1.5, method], preds[1e9, method], atol=1e-7)
