@@ -10,7 +10,7 @@ Every model of a fold predicts the same test samples with the same observed valu
 stores each (trait, sample, observed) triple once: a row that repeats an earlier row's triple
 leaves ``sample`` and ``y_true`` empty and names that row in ``ref`` (its 0-based row number;
 empty on rows that hold their own). That halves what observed values and sample ids cost (a
-third of a six-model pack). :func:`decode` reads formats 1 and 2; with pandas alone::
+third of a six-model pack). :func:`decode` reads formats 1 to 3; with pandas alone::
 
     df = pd.read_parquet("results.parquet")
     src = df["ref"].fillna(pd.Series(range(len(df)))).astype(int).to_numpy()
@@ -20,7 +20,7 @@ Format 3 adds ``y_pred32``: the runner keeps predictions to float32 precision (s
 significant digits, far below any model's error), and a unit whose predictions are all exact
 float32 values stores them there (4 bytes each instead of 8; a pack of predictions is ~40%
 smaller), leaving ``y_pred`` empty; units recorded before (float64 predictions) keep ``y_pred``.
-With pandas: ``df["y_pred"] = df["y_pred"].fillna(df["y_pred32"])``.
+With pandas: ``df["y_pred"] = df["y_pred"].fillna(df["y_pred32"].astype("float64"))``.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def encode(records: Iterable[dict[str, Any]]) -> bytes:
     table = pa.Table.from_pydict(cols, schema=_schema())
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd", compression_level=9,
-                   use_byte_stream_split=["y_pred", "y_pred32"], use_dictionary=["unit_id", "trait",
-                                                                    "sample", "y_true"],
+                   use_byte_stream_split=["y_pred", "y_pred32"],
+                   use_dictionary=["unit_id", "trait", "sample", "y_true"],
                    column_encoding={"ref": "DELTA_BINARY_PACKED"}, row_group_size=1 << 20)
     return sink.getvalue()
 
