@@ -34,6 +34,7 @@ from gpbench.running.fitting import (
 )
 from gpbench.running.tuning import is_tunable, tune
 from gpbench.running.units import Environment, Unit
+from gpbench.storage.pack import float32_precision
 
 
 def _versions(entry_plugin: Any, libraries: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -93,14 +94,6 @@ def gpu_model() -> dict[str, str]:
         return {}
     return {"gpu": torch.cuda.get_device_name(torch.cuda.current_device()),
             "cuda": str(torch.version.cuda)}
-
-
-def _float32_precision(values: np.ndarray) -> np.ndarray:
-    """``values`` rounded to the nearest float32 (as float64); left as they are where a finite
-    value would not fit in float32 (a diverged model's predictions keep their size)."""
-    with np.errstate(over="ignore"):
-        narrow = values.astype(np.float32).astype(np.float64)
-    return narrow if np.array_equal(np.isfinite(narrow), np.isfinite(values)) else values
 
 
 def record_header(unit: Unit) -> dict[str, Any]:
@@ -206,7 +199,7 @@ def _evaluate(unit: Unit, env: Environment) -> dict[str, Any]:
         # predictions kept to float32 precision (7 significant digits, far below any model's
         # error): the results pack stores them in half the bytes, and the metrics are computed
         # from exactly what is stored
-        yt, yp = y_test[m, j], _float32_precision(pred[m, j])
+        yt, yp = y_test[m, j], float32_precision(pred[m, j])
         scores: dict[str, float] = {"n_test": int(m.sum()),
                                     "n_train": int((train & ~np.isnan(Y[:, j])).sum())}
         for metric in registry.metrics():

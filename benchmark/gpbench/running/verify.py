@@ -28,6 +28,7 @@ import numpy as np
 from tabulate import tabulate
 
 from gpbench.api.errors import GpbenchError
+from gpbench.storage.pack import float32_precision
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def compare(stored: dict[str, Any], fresh: dict[str, Any]) -> UnitCheck:
             continue
         # records made before pack format 3 hold float64 predictions; a rerun keeps float32
         # precision, so the stored ones are compared at that precision too
-        kept = np.asarray(old["y_pred"], float).astype(np.float32).astype(np.float64)
+        kept = float32_precision(np.asarray(old["y_pred"], float))
         diff = np.abs(np.asarray(new["y_pred"], float) - kept)
         largest = float(diff.max(initial=0.0))
         scale = float(np.std(np.asarray(old["y_true"], float))) or 1.0

@@ -95,6 +95,14 @@ def encode(records: Iterable[dict[str, Any]]) -> bytes:
     return sink.getvalue()
 
 
+def float32_precision(values: np.ndarray) -> np.ndarray:
+    """``values`` rounded to the nearest float32 (as float64); left as they are where a finite
+    value would not fit in float32 (a diverged model's predictions keep their size)."""
+    with np.errstate(over="ignore"):
+        narrow = values.astype(np.float32).astype(np.float64)
+    return narrow if np.array_equal(np.isfinite(narrow), np.isfinite(values)) else values
+
+
 def _float32_exact(values: list[Any]) -> bool:
     """Whether every value (None for a unit without predictions) is a float32 number exactly
     (NaN counts: its payload is not kept)."""
